@@ -1,0 +1,82 @@
+"""FastAPI app factory: mounts every context's API and pages, the web shell and ops endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from yiwang.contexts import identity
+from yiwang.core import authz, db, logging, metrics
+from yiwang.core.audit_sealer import Sealer
+from yiwang.core.web import errors, ops
+from yiwang.core.web.middleware import RequestContext
+from yiwang.settings import get_settings
+
+STATIC = Path(__file__).parent / "core" / "web" / "static"
+
+
+def _audit_denials() -> None:
+    from yiwang.core import audit
+
+    def listener(actor: object, action: str, target: object, reason: str) -> None:
+        tid = getattr(target, "id", None) or getattr(target, "code", None) or target or ""
+        kind = type(target).__name__.lower() if target is not None else "-"
+        audit.record_outside(actor, action, kind, tid, outcome="denied",
+                             detail={"reason": reason, "target_region": getattr(target, "region_code", None)})  # fmt: skip
+
+    authz.on_denial(listener)
+
+
+def _register_gauges() -> None:
+    def pool_checked_out() -> float:
+        pool = db.get_engine().pool
+        return float(getattr(pool, "checkedout", lambda: 0)())
+
+    metrics.gauge("yiwang_db_pool_checked_out", "database connections in use", pool_checked_out)
+
+
+def create_app(*, seal_in_background: bool = True) -> FastAPI:
+    settings = get_settings()
+    logging.configure(settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        sealer = Sealer(settings.audit_seal_interval)
+        if seal_in_background:
+            sealer.start()
+        yield
+        if seal_in_background:
+            sealer.stop()
+
+    app = FastAPI(
+        title="一网 yiwang API",
+        version="0.1.0",
+        description="一网通办、一网统管、一网协同与数据基础的开放接口。错误按 RFC 9457 返回 problem+json。",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.add_middleware(RequestContext)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(ops.router)
+    for router in identity.routers():
+        app.include_router(router)
+    _wire_once()
+    return app
+
+
+_wired = False
+
+
+def _wire_once() -> None:
+    global _wired
+    if not _wired:
+        _audit_denials()
+        _register_gauges()
+        _wired = True

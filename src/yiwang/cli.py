@@ -1,0 +1,144 @@
+"""`yiwang` command line: serve, db upgrade, demo seed, user/client create, audit verify."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from yiwang.core.actor import SYSTEM
+from yiwang.settings import Settings, get_settings
+
+app = typer.Typer(help="一网 yiwang: digital government platform", no_args_is_help=True)
+db_app = typer.Typer(help="database schema")
+demo_app = typer.Typer(help="demo city")
+user_app = typer.Typer(help="login accounts")
+client_app = typer.Typer(help="API clients (calling systems)")
+audit_app = typer.Typer(help="tamper-evident audit log")
+for sub, name in (
+    (db_app, "db"),
+    (demo_app, "demo"),
+    (user_app, "user"),
+    (client_app, "client"),
+    (audit_app, "audit"),
+):
+    app.add_typer(sub, name=name)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="bind port")] = None,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+) -> None:
+    """Serve the web UI and API (upgrades the schema first)."""
+    import uvicorn
+
+    s = get_settings()
+    _upgrade()
+    uvicorn.run("yiwang.app:create_app", factory=True, host=host or s.host, port=port or s.port,
+                workers=workers, access_log=False, proxy_headers=False)  # fmt: skip
+
+
+def _upgrade() -> None:
+    from yiwang.core import migrations
+
+    migrations.upgrade(get_settings().database_url)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply Alembic migrations up to head."""
+    _upgrade()
+    typer.echo("schema is at head")
+
+
+@demo_app.command("seed")
+def demo_seed(
+    size: Annotated[str, typer.Option(help="small | district | city")] = "small",
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same city)")] = 2026,
+) -> None:
+    """Build the deterministic demo city; safe to interrupt and run again."""
+    from yiwang.contexts.identity.seed import seed_city
+
+    if size not in ("small", "district", "city"):
+        raise typer.BadParameter("size must be small, district or city", param_hint="--size")
+    _upgrade()
+    report = seed_city(size, seed, progress=True)
+    typer.echo(report.summary())
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    display_name: Annotated[str, typer.Option("--name", help="shown name")],
+    roles: Annotated[str, typer.Option(help="space- or comma-separated roles")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    department: Annotated[str | None, typer.Option(help="department code, e.g. 330106-civil_affairs")] = None,
+    region: Annotated[str | None, typer.Option(help="region code of the scope")] = None,
+) -> None:
+    """Create a login account."""
+    from yiwang.contexts.identity.actions_access import user_create as create
+    from yiwang.core.db import transaction
+
+    with transaction() as s:
+        user = create(s, SYSTEM, username, password, display_name, roles.replace(",", " ").split(),
+                      department_code=department, region_code=region)  # fmt: skip
+    typer.echo(f"created user {user.username} (id {user.id})")
+
+
+@client_app.command("create")
+def client_create(
+    name: str,
+    scopes: Annotated[str, typer.Option(help="space- or comma-separated scopes, e.g. identity")],
+    region: Annotated[str, typer.Option(help="region code the client may see")],
+    department: Annotated[str | None, typer.Option(help="department code")] = None,
+    rate: Annotated[int | None, typer.Option(help="requests per minute")] = None,
+) -> None:
+    """Register a calling system; prints its client id and secret once."""
+    from yiwang.contexts.identity.actions_access import client_create as create
+    from yiwang.core.db import transaction
+
+    with transaction() as s:
+        client, secret = create(s, SYSTEM, name, scopes.replace(",", " ").split(), region, department, rate)
+    typer.echo(json.dumps({"client_id": client.client_id, "client_secret": secret}, ensure_ascii=False))
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Seal pending records, then recompute the whole chain and every signed checkpoint."""
+    from yiwang.core import audit
+    from yiwang.core.audit_sealer import Sealer
+    from yiwang.core.db import transaction
+
+    Sealer(0).seal_all()
+    with transaction() as s:
+        report = audit.verify(s)
+    if report.ok:
+        typer.echo(f"audit chain intact: {report.records} records, {report.checkpoints} signed checkpoints")
+        return
+    typer.echo(f"AUDIT CHAIN BROKEN at record id {report.broken_at}: {report.reason}", err=True)
+    raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Seal everything and sign the current head now."""
+    from yiwang.core import audit
+    from yiwang.core.db import transaction
+
+    with transaction() as s:
+        cp = audit.checkpoint(s)
+    typer.echo(f"signed checkpoint at {cp.chain_seq} key {cp.key_id}" if cp else "audit log is empty")
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """Every setting with its current value (secrets hidden) and what it is for."""
+    s = get_settings()
+    for name, field in Settings.model_fields.items():
+        value = getattr(s, name)
+        if any(w in name for w in ("secret", "key")) and value:
+            value = "(set)"
+        typer.echo(f"YIWANG_{name.upper():28} {value!s:40} {field.description or ''}")

@@ -1,0 +1,199 @@
+"""JSON routes of the identity context under /api/v1."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Depends, Form, Header, Path, Query, Request
+
+from yiwang.contexts.identity import actions, actions_access
+from yiwang.contexts.identity import repository as repo
+from yiwang.contexts.identity.schemas import (
+    DataAccessOut,
+    DepartmentOut,
+    EnterpriseIn,
+    EnterpriseOut,
+    MeOut,
+    Page,
+    PersonIn,
+    PersonOut,
+    PersonPatch,
+    RegionOut,
+    TokenOut,
+)
+from yiwang.contexts.identity.web import Caller, LoggedIn
+from yiwang.core import authz
+from yiwang.core.errors import FieldError, Unauthenticated, ValidationFailed
+from yiwang.core.web.deps import DB
+from yiwang.core.web.templating import local_time
+
+router = APIRouter(prefix="/api/v1", tags=["identity"])
+
+
+def _purpose(
+    x_purpose: Annotated[
+        str | None, Header(alias="X-Purpose", max_length=600, description="用途，UTF-8 百分号编码")
+    ] = None,
+) -> str | None:
+    return unquote(x_purpose) if x_purpose else None
+
+
+Purpose = Annotated[str | None, Depends(_purpose)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+def _cursor_in(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        return int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed("分页游标无效", [FieldError("cursor", "分页游标无效")]) from None
+
+
+def _cursor_out(items: list[Any], limit: int) -> str | None:
+    if len(items) < limit:
+        return None
+    return base64.urlsafe_b64encode(str(items[-1].id).encode()).decode().rstrip("=")
+
+
+@router.post("/oauth/token", response_model=TokenOut, summary="换取访问令牌（OAuth 2.0 client_credentials）")
+def token(
+    request: Request,
+    db: DB,
+    actor: Caller,
+    grant_type: Annotated[str, Form()],
+    client_id: Annotated[str | None, Form()] = None,
+    client_secret: Annotated[str | None, Form()] = None,
+    scope: Annotated[str | None, Form()] = None,
+) -> TokenOut:
+    if grant_type != "client_credentials":
+        raise ValidationFailed(
+            "仅支持 client_credentials", [FieldError("grant_type", "仅支持 client_credentials")]
+        )
+    basic = request.headers.get("authorization", "")
+    if basic.lower().startswith("basic "):
+        try:
+            client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
+        except (ValueError, binascii.Error):
+            raise Unauthenticated("Basic 认证格式错误") from None
+    if not client_id or not client_secret:
+        raise Unauthenticated("缺少接入系统标识或密钥")
+    value, lifetime, granted = actions_access.token_issue(db, actor, client_id, client_secret, scope)
+    return TokenOut(access_token=value, expires_in=lifetime, scope=granted)
+
+
+@router.get("/me", response_model=MeOut, summary="当前身份")
+def me(actor: LoggedIn) -> MeOut:
+    return MeOut(
+        kind=actor.kind, name=actor.name, roles=sorted(actor.roles), region_code=actor.region_code,
+        department_code=actor.department_code, person_id=actor.person_id, enterprise_id=actor.enterprise_id,
+    )  # fmt: skip
+
+
+@router.get("/me/data-access", response_model=list[DataAccessOut], summary="谁使用了我的数据")
+def my_data_access(db: DB, actor: LoggedIn, limit: Limit = 100) -> list[DataAccessOut]:
+    if actor.person_id is None:
+        raise ValidationFailed("当前账号未关联自然人")
+    rows = actions.data_access_list(db, actor, actor.person_id, limit)
+    return [DataAccessOut(**{**r, "at": local_time(r["at"], "%Y-%m-%dT%H:%M:%S+08:00")}) for r in rows]  # type: ignore[arg-type]
+
+
+@router.get("/persons", response_model=Page[PersonOut], summary="查询自然人（脱敏）")
+def persons(
+    db: DB,
+    actor: Caller,
+    purpose: Purpose,
+    id_number: Annotated[str | None, Query(max_length=30)] = None,
+    region_code: Annotated[str | None, Query(pattern=r"^\d{6}(\d{3}){0,2}$")] = None,
+    name: Annotated[str | None, Query(max_length=50)] = None,
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> Page[PersonOut]:
+    if id_number:
+        return Page(items=[actions.person_find(db, actor, id_number, purpose)])
+    items = actions.person_list(db, actor, region_code, name, _cursor_in(cursor), limit)
+    return Page(items=items, next_cursor=_cursor_out(items, limit))
+
+
+@router.get("/persons/{person_id}", response_model=PersonOut, summary="自然人详情")
+def person(person_id: int, db: DB, actor: Caller, purpose: Purpose) -> PersonOut:
+    return actions.person_read(db, actor, person_id, purpose)
+
+
+@router.post("/persons", response_model=PersonOut, status_code=201, summary="登记自然人")
+def person_create(body: PersonIn, db: DB, actor: Caller) -> PersonOut:
+    return actions.person_create(db, actor, body)
+
+
+@router.patch("/persons/{person_id}", response_model=PersonOut, summary="修改联系方式")
+def person_update(person_id: int, body: PersonPatch, db: DB, actor: Caller) -> PersonOut:
+    return actions.person_update(db, actor, person_id, body)
+
+
+@router.get("/enterprises", response_model=Page[EnterpriseOut], summary="查询企业")
+def enterprises(
+    db: DB,
+    actor: Caller,
+    credit_code: Annotated[str | None, Query(max_length=30)] = None,
+    region_code: Annotated[str | None, Query(pattern=r"^\d{6}(\d{3}){0,2}$")] = None,
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> Page[EnterpriseOut]:
+    if credit_code:
+        return Page(items=[actions.enterprise_find(db, actor, credit_code)])
+    items = actions.enterprise_list(db, actor, region_code, _cursor_in(cursor), limit)
+    return Page(items=items, next_cursor=_cursor_out(items, limit))
+
+
+@router.get("/enterprises/{enterprise_id}", response_model=EnterpriseOut, summary="企业详情")
+def enterprise(enterprise_id: int, db: DB, actor: Caller) -> EnterpriseOut:
+    return actions.enterprise_read(db, actor, enterprise_id)
+
+
+@router.post("/enterprises", response_model=EnterpriseOut, status_code=201, summary="登记企业")
+def enterprise_create(body: EnterpriseIn, db: DB, actor: Caller) -> EnterpriseOut:
+    return actions.enterprise_create(db, actor, body)
+
+
+@router.get("/regions", response_model=list[RegionOut], summary="行政区划（GB/T 2260）")
+def regions(
+    db: DB,
+    actor: Caller,
+    parent_code: Annotated[str | None, Query(max_length=12)] = None,
+    level: Annotated[str | None, Query(pattern="^(province|city|district|street|community)$")] = None,
+) -> list[RegionOut]:
+    authz.check(actor, "identity.organisation_read")
+    return [RegionOut.model_validate(r, from_attributes=True) for r in repo.regions(db, parent_code, level)]
+
+
+@router.get("/departments", response_model=list[DepartmentOut], summary="部门")
+def departments(
+    db: DB, actor: Caller, region_code: Annotated[str | None, Query(max_length=12)] = None
+) -> list[DepartmentOut]:
+    authz.check(actor, "identity.organisation_read")
+    return [DepartmentOut.model_validate(d, from_attributes=True) for d in repo.departments(db, region_code)]
+
+
+@router.get("/geo/{layer}", summary="区划与网格边界（GeoJSON FeatureCollection）")
+def geo(
+    layer: Annotated[str, Path(pattern="^(district|street|grid)$")],
+    db: DB,
+    actor: Caller,
+    within: Annotated[str | None, Query(max_length=12)] = None,
+) -> dict[str, Any]:
+    authz.check(actor, "identity.organisation_read")
+    if layer == "grid":
+        rows = [(g.code, g.name, g.geometry) for g in repo.grids(db, within)]
+    else:
+        rows = [(r.code, r.name, r.geometry) for r in repo.regions(db, within, layer) if r.geometry]
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "id": code, "properties": {"code": code, "name": name}, "geometry": geom}
+            for code, name, geom in rows
+        ],
+    }

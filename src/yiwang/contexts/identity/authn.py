@@ -1,0 +1,57 @@
+"""Who is calling: a session cookie or a bearer token turned into an Actor (no decisions here)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from yiwang.contexts.identity import repository as repo
+from yiwang.contexts.identity.models import UserAccount
+from yiwang.core import crypto
+from yiwang.core.actor import Actor
+from yiwang.core.db import utcnow
+
+
+def actor_for_user(session: Session, user: UserAccount) -> Actor:
+    dept = repo.department(session, user.department_id) if user.department_id else None
+    name = f"{user.display_name}（{dept.name}）" if dept else user.display_name
+    return Actor(
+        kind="user",
+        id=user.id,
+        name=name,
+        roles=frozenset(user.roles.split()),
+        region_code=user.region_code,
+        department_id=user.department_id,
+        department_code=dept.code if dept else None,
+        person_id=user.person_id,
+        enterprise_id=user.enterprise_id,
+        grid_code=user.grid_code,
+        disabled=user.disabled,
+    )
+
+
+def from_session_token(session: Session, token: str) -> tuple[Actor, str] | None:
+    """The actor and the session's CSRF token, or None if the session is unknown or expired."""
+    found = repo.session_with_user(session, crypto.token_hash(token), utcnow())
+    if found is None:
+        return None
+    login, user = found
+    return actor_for_user(session, user), login.csrf_token
+
+
+def from_bearer(session: Session, token: str, on_behalf_of: str | None) -> tuple[Actor, int] | None:
+    """The client actor and its rate limit per minute, or None for an unknown/expired token."""
+    found = repo.token_with_client(session, crypto.token_hash(token), utcnow())
+    if found is None:
+        return None
+    tok, client = found
+    actor = Actor(
+        kind="client",
+        name=client.name,
+        client_id=client.client_id,
+        region_code=client.region_code,
+        department_id=client.department_id,
+        scopes=frozenset(tok.scopes.split()),
+        on_behalf_of=on_behalf_of,
+        disabled=client.disabled,
+    )
+    return actor, client.rate_per_minute

@@ -1,0 +1,94 @@
+"""HTML pages of the identity context: login, logout, the home page per role, my data use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from yiwang.contexts.identity import actions, actions_access
+from yiwang.contexts.identity.web import PRELOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, LoggedIn
+from yiwang.core.actor import client_ip_var
+from yiwang.core.security import limiter
+from yiwang.core.web import nav
+from yiwang.core.web.deps import DB
+from yiwang.core.web.templating import add_template_folder, templates
+from yiwang.settings import get_settings
+
+router = APIRouter(include_in_schema=False)
+add_template_folder(Path(__file__).parent / "templates")
+
+nav.add_nav("我的数据", "/me", {"citizen", "enterprise"}, order=90)
+nav.add_card("citizen", "谁用了我的数据", "查看各部门因何事、在何时使用了您的哪些个人信息。", "/me", 10)
+nav.add_card("enterprise", "谁用了我的数据", "查看法定代表人个人信息被使用的记录。", "/me", 10)
+
+LOGIN_PER_IP_PER_MINUTE = 20
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+def render(request: Request, name: str, actor: object, status: int = 200, **ctx: object) -> Response:
+    ctx.update(actor=actor, csrf=getattr(request.state, "csrf", ""))
+    response = templates.TemplateResponse(request, name, ctx, status_code=status)
+    if getattr(actor, "kind", "") == "anonymous" and not request.cookies.get(PRELOGIN_CSRF_COOKIE):
+        response.set_cookie(PRELOGIN_CSRF_COOKIE, request.state.csrf, httponly=True, samesite="strict",
+                            secure=get_settings().cookie_secure)  # fmt: skip
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, actor: Caller, next: str | None = None) -> Response:
+    if actor.kind == "user":
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(
+        request, "login.html", actor, next=_safe_next(next), demo=get_settings().env != "production"
+    )
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    db: DB,
+    actor: Caller,
+    username: Annotated[str, Form(max_length=50)],
+    password: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    ip = client_ip_var.get()
+    if limiter.hit(f"login-ip:{ip}", LOGIN_PER_IP_PER_MINUTE):
+        return render(request, "login.html", actor, 429, error="登录尝试过于频繁，请一分钟后再试", next=next,
+                      username=username)  # fmt: skip
+    result = actions_access.session_create(db, actor, username.strip(), password, ip)
+    if not result.ok:
+        return render(request, "login.html", actor, 401, error=result.message, next=_safe_next(next),
+                      username=username, demo=get_settings().env != "production")  # fmt: skip
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    s = get_settings()
+    response.set_cookie(SESSION_COOKIE, result.token, httponly=True, samesite="lax", secure=s.cookie_secure,
+                        max_age=s.session_hours * 3600)  # fmt: skip
+    response.delete_cookie(PRELOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, db: DB, actor: LoggedIn) -> Response:
+    actions_access.session_delete(db, actor, request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/")
+def home(request: Request, actor: LoggedIn) -> Response:
+    return render(request, "home.html", actor, cards=nav.cards_for(actor.roles))
+
+
+@router.get("/me")
+def my_space(request: Request, db: DB, actor: LoggedIn) -> Response:
+    me = actions.person_read(db, actor, actor.person_id) if actor.person_id else None
+    uses = actions.data_access_list(db, actor, actor.person_id) if actor.person_id else []
+    return render(request, "me.html", actor, me=me, uses=uses)

@@ -1,0 +1,112 @@
+"""Who may do what in the identity context: pure functions of actor and target."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yiwang.core.actor import Actor
+from yiwang.core.authz import ALLOW, Decision, deny, policy
+from yiwang.core.codes import region_covers
+
+PERSON_READERS = frozenset({"window_clerk", "dept_staff", "grid_worker", "data_officer", "leader", "admin"})
+PERSON_WRITERS = frozenset({"window_clerk", "admin"})
+
+
+def in_scope(actor: Actor, region_code: str | None) -> Decision:
+    if region_code is None:
+        return ALLOW
+    if actor.region_code is None:
+        return deny("账号未设置管辖区域")
+    if region_covers(actor.region_code, region_code):
+        return ALLOW
+    return deny("不在本账号管辖区域内")
+
+
+def _staff_or_client(actor: Actor, roles: frozenset[str], region_code: str | None) -> Decision:
+    if actor.kind == "client":
+        return in_scope(actor, region_code)
+    if actor.roles & roles:
+        return in_scope(actor, region_code)
+    return deny("角色无此权限")
+
+
+@policy("identity.person_read")
+def person_read(actor: Actor, person: Any) -> Decision:
+    if actor.person_id is not None and person is not None and actor.person_id == person.id:
+        return ALLOW
+    return _staff_or_client(actor, PERSON_READERS, person.region_code if person else None)
+
+
+@policy("identity.person_list")
+def person_list(actor: Actor, region_code: str | None) -> Decision:
+    return _staff_or_client(actor, PERSON_READERS, region_code)
+
+
+@policy("identity.person_create")
+def person_create(actor: Actor, region_code: str) -> Decision:
+    return _staff_or_client(actor, PERSON_WRITERS, region_code)
+
+
+@policy("identity.person_update")
+def person_update(actor: Actor, person: Any) -> Decision:
+    if actor.person_id is not None and actor.person_id == person.id:
+        return ALLOW
+    return _staff_or_client(actor, PERSON_WRITERS, person.region_code)
+
+
+@policy("identity.enterprise_read")
+def enterprise_read(actor: Actor, enterprise: Any) -> Decision:
+    if actor.enterprise_id is not None and enterprise is not None and actor.enterprise_id == enterprise.id:
+        return ALLOW
+    return _staff_or_client(actor, PERSON_READERS, enterprise.region_code if enterprise else None)
+
+
+@policy("identity.enterprise_list")
+def enterprise_list(actor: Actor, region_code: str | None) -> Decision:
+    return _staff_or_client(actor, PERSON_READERS, region_code)
+
+
+@policy("identity.enterprise_create")
+def enterprise_create(actor: Actor, region_code: str) -> Decision:
+    return _staff_or_client(actor, PERSON_WRITERS, region_code)
+
+
+@policy("identity.user_create")
+def user_create(actor: Actor, _target: Any) -> Decision:
+    return ALLOW if actor.has("admin") else deny("仅系统管理员可创建账号")
+
+
+@policy("identity.client_create")
+def client_create(actor: Actor, _target: Any) -> Decision:
+    return ALLOW if actor.has("admin") else deny("仅系统管理员可登记接入系统")
+
+
+@policy("identity.session_create")
+def session_create(_actor: Actor, _target: Any) -> Decision:
+    return ALLOW  # anyone may try to log in; the credentials decide
+
+
+@policy("identity.session_delete")
+def session_delete(actor: Actor, _target: Any) -> Decision:
+    return ALLOW if actor.kind == "user" else deny("未登录")
+
+
+@policy("identity.token_issue")
+def token_issue(_actor: Actor, _target: Any) -> Decision:
+    return ALLOW  # the client secret decides
+
+
+@policy("identity.data_access_read")
+def data_access_read(actor: Actor, person_id: int) -> Decision:
+    """A person sees who used their data; nobody else sees that list through this action."""
+    return ALLOW if actor.person_id == person_id else deny("只能查看本人的数据使用记录")
+
+
+@policy("identity.organisation_read")
+def organisation_read(_actor: Actor, _target: Any) -> Decision:
+    return ALLOW  # regions, departments and grids are public information
+
+
+def sees_clear(actor: Actor, person: Any) -> bool:
+    """Whether the actor may see the person's identity number and phone unmasked."""
+    return actor.person_id is not None and actor.person_id == person.id

@@ -1,0 +1,176 @@
+"""All SQL of the identity context."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from yiwang.contexts.identity.models import (
+    ApiClient,
+    ApiToken,
+    Department,
+    Enterprise,
+    Grid,
+    LoginSession,
+    Person,
+    Region,
+    UserAccount,
+)
+from yiwang.core.codes import region_prefix
+
+
+def region(session: Session, code: str) -> Region | None:
+    return session.get(Region, code)
+
+
+def regions(session: Session, parent_code: str | None = None, level: str | None = None) -> list[Region]:
+    q = select(Region).order_by(Region.code)
+    if parent_code:
+        q = q.where(Region.parent_code == parent_code)
+    if level:
+        q = q.where(Region.level == level)
+    return list(session.scalars(q))
+
+
+def departments(session: Session, region_code: str | None = None) -> list[Department]:
+    q = select(Department).order_by(Department.code)
+    if region_code:
+        q = q.where(Department.region_code == region_code)
+    return list(session.scalars(q))
+
+
+def department(session: Session, dept_id: int) -> Department | None:
+    return session.get(Department, dept_id)
+
+
+def department_by_code(session: Session, code: str) -> Department | None:
+    return session.scalar(select(Department).where(Department.code == code))
+
+
+def grids(session: Session, street_prefix: str | None = None) -> list[Grid]:
+    q = select(Grid).order_by(Grid.code)
+    if street_prefix:
+        q = q.where(Grid.street_code.startswith(region_prefix(street_prefix)))
+    return list(session.scalars(q))
+
+
+def person(session: Session, person_id: int) -> Person | None:
+    return session.get(Person, person_id)
+
+
+def person_by_index(session: Session, id_number_idx: str) -> Person | None:
+    return session.scalar(select(Person).where(Person.id_number_idx == id_number_idx))
+
+
+def persons_page(
+    session: Session, region_code: str | None, name: str | None, after_id: int, limit: int
+) -> list[Person]:
+    q = select(Person).where(Person.id > after_id).order_by(Person.id).limit(limit)
+    if region_code:
+        q = q.where(Person.region_code.startswith(region_prefix(region_code)))
+    if name:
+        q = q.where(Person.name.startswith(name))
+    return list(session.scalars(q))
+
+
+def persons_by_ids(session: Session, ids: list[int]) -> dict[int, Person]:
+    if not ids:
+        return {}
+    return {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
+
+
+def count_persons(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Person)) or 0
+
+
+def count_enterprises(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Enterprise)) or 0
+
+
+def enterprise(session: Session, enterprise_id: int) -> Enterprise | None:
+    return session.get(Enterprise, enterprise_id)
+
+
+def enterprise_by_code(session: Session, credit_code: str) -> Enterprise | None:
+    return session.scalar(select(Enterprise).where(Enterprise.credit_code == credit_code))
+
+
+def enterprises_page(
+    session: Session, region_code: str | None, after_id: int, limit: int
+) -> list[Enterprise]:
+    q = select(Enterprise).where(Enterprise.id > after_id).order_by(Enterprise.id).limit(limit)
+    if region_code:
+        q = q.where(Enterprise.region_code.startswith(region_prefix(region_code)))
+    return list(session.scalars(q))
+
+
+def add(session: Session, obj: object) -> None:
+    session.add(obj)
+    session.flush()
+
+
+def user_by_name(session: Session, username: str) -> UserAccount | None:
+    return session.scalar(select(UserAccount).where(UserAccount.username == username))
+
+
+def user(session: Session, user_id: int) -> UserAccount | None:
+    return session.get(UserAccount, user_id)
+
+
+def users_by_names(session: Session, names: list[str]) -> list[UserAccount]:
+    return list(session.scalars(select(UserAccount).where(UserAccount.username.in_(names))))
+
+
+def session_with_user(
+    session: Session, token_hash: str, now: datetime
+) -> tuple[LoginSession, UserAccount] | None:
+    row = session.execute(
+        select(LoginSession, UserAccount)
+        .join(UserAccount, UserAccount.id == LoginSession.user_id)
+        .where(LoginSession.token_hash == token_hash, LoginSession.expires_at > now)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def delete_session(session: Session, token_hash: str) -> None:
+    session.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash))
+
+
+def delete_expired_sessions(session: Session, now: datetime) -> int:
+    return session.execute(delete(LoginSession).where(LoginSession.expires_at <= now)).rowcount or 0  # type: ignore[attr-defined]
+
+
+def record_login_failure(session: Session, user_id: int, lock_after: int, locked_until: datetime) -> int:
+    session.execute(
+        update(UserAccount)
+        .where(UserAccount.id == user_id)
+        .values(failed_logins=UserAccount.failed_logins + 1)
+    )
+    failures = session.scalar(select(UserAccount.failed_logins).where(UserAccount.id == user_id)) or 0
+    if failures >= lock_after:
+        session.execute(
+            update(UserAccount).where(UserAccount.id == user_id).values(locked_until=locked_until)
+        )
+    return failures
+
+
+def client(session: Session, client_id: str) -> ApiClient | None:
+    return session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+
+
+def token_with_client(session: Session, token_hash: str, now: datetime) -> tuple[ApiToken, ApiClient] | None:
+    row = session.execute(
+        select(ApiToken, ApiClient)
+        .join(ApiClient, ApiClient.id == ApiToken.client_pk)
+        .where(ApiToken.token_hash == token_hash, ApiToken.expires_at > now)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def person_ids_by_index(session: Session, id_number_idxs: list[str]) -> dict[str, int]:
+    rows = session.execute(
+        select(Person.id_number_idx, Person.id).where(Person.id_number_idx.in_(id_number_idxs))
+    )
+    return {i: pid for i, pid in rows}

@@ -1,0 +1,145 @@
+"""Pydantic shapes at the edge of the identity context."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from yiwang.core import codes
+
+
+def _ric(v: str) -> str:
+    err = codes.ric_error(v)
+    if err:
+        raise ValueError(err)
+    return codes.compact(v)
+
+
+def _uscc(v: str) -> str:
+    err = codes.uscc_error(v)
+    if err:
+        raise ValueError(err)
+    return codes.compact(v)
+
+
+def _phone(v: str) -> str:
+    err = codes.phone_error(v)
+    if err:
+        raise ValueError(err)
+    return codes.compact(v).removeprefix("+86")
+
+
+IdNumber = Annotated[str, Field(min_length=1, max_length=30), AfterValidator(_ric)]
+CreditCode = Annotated[str, Field(min_length=1, max_length=30), AfterValidator(_uscc)]
+Phone = Annotated[str, Field(min_length=1, max_length=20), AfterValidator(_phone)]
+RegionCode = Annotated[str, Field(pattern=r"^\d{6}(\d{3}){0,2}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PersonIn(Strict):
+    id_number: IdNumber
+    name: str = Field(min_length=1, max_length=50)
+    phone: Phone | None = None
+    address: str = Field("", max_length=200)
+    region_code: RegionCode
+
+
+class PersonPatch(Strict):
+    phone: Phone | None = None
+    address: str | None = Field(None, max_length=200)
+
+
+class PersonOut(BaseModel):
+    id: int
+    id_number: str
+    name: str
+    gender: Literal["M", "F"]
+    birth_date: date
+    phone: str | None
+    address: str
+    region_code: str
+    household_no: str | None
+    relation: str | None
+    masked: bool = Field(description="true when id_number and phone are masked for this reader")
+
+
+class EnterpriseIn(Strict):
+    credit_code: CreditCode
+    name: str = Field(min_length=2, max_length=100)
+    legal_rep_id_number: IdNumber
+    address: str = Field("", max_length=200)
+    industry_code: str = Field(pattern=r"^[A-T]\d{0,4}$")
+    registered_capital_fen: int = Field(ge=0, le=10**15)
+    established_on: date
+    size_class: Literal["micro", "small", "medium", "large"]
+    region_code: RegionCode
+
+
+class EnterpriseOut(BaseModel):
+    id: int
+    credit_code: str
+    name: str
+    legal_rep_person_id: int | None
+    legal_rep_name: str | None
+    address: str
+    industry_code: str
+    industry_name: str
+    registered_capital_fen: int
+    established_on: date
+    size_class: str
+    region_code: str
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class RegionOut(BaseModel):
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+
+
+class DepartmentOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    short_name: str
+    kind: str
+    region_code: str
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_in: int
+    scope: str
+
+
+class DataAccessOut(BaseModel):
+    at: str
+    by: str
+    on_behalf_of: str | None
+    action: str
+    purpose: str | None
+    fields: list[str]
+
+
+class MeOut(BaseModel):
+    kind: str
+    name: str
+    roles: list[str]
+    region_code: str | None
+    department_code: str | None
+    person_id: int | None
+    enterprise_id: int | None

@@ -1,0 +1,88 @@
+"""Authentication for requests: session cookie (people) or bearer token (systems), and CSRF.
+
+Other contexts depend on `Caller` (any actor, anonymous allowed) or `Staff`/`LoggedIn` via
+the identity package's public surface; the authorisation itself stays in `authz.check`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+from urllib.parse import unquote
+
+from fastapi import Depends, Request
+
+from yiwang.contexts.identity import authn
+from yiwang.core import crypto, security
+from yiwang.core.actor import ANONYMOUS, Actor
+from yiwang.core.errors import CsrfRejected, TooManyRequests, Unauthenticated
+from yiwang.core.security import limiter
+from yiwang.core.web.deps import DB
+
+SESSION_COOKIE = "yw_session"
+PRELOGIN_CSRF_COOKIE = "yw_csrf"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def _form_token(request: Request) -> str:
+    header = request.headers.get("x-csrf-token")
+    if header:
+        return header
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get("csrf_token")
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+async def current_actor(request: Request, db: DB) -> Actor:
+    """The caller, or ANONYMOUS. Refuses a bad bearer token, an over-rate client, a CSRF-less post."""
+    token = _bearer(request)
+    if token is not None:
+        on_behalf = request.headers.get("x-user")
+        found = authn.from_bearer(db, token, unquote(on_behalf)[:100] if on_behalf else None)
+        if found is None:
+            raise Unauthenticated("访问令牌无效或已过期")
+        actor, per_minute = found
+        wait = limiter.hit(f"client:{actor.client_id}", per_minute)
+        if wait:
+            err = TooManyRequests(f"接入系统每分钟最多 {per_minute} 次请求")
+            err.retry_after = math.ceil(wait)
+            raise err
+        request.state.csrf = ""
+        return actor
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        resolved = authn.from_session_token(db, cookie)
+        if resolved is not None:
+            actor, csrf = resolved
+            request.state.csrf = csrf
+            if request.method in UNSAFE and not security.same(await _form_token(request), csrf):
+                raise CsrfRejected("表单校验码不符，请刷新页面后重试")
+            return actor
+    request.state.csrf = request.cookies.get(PRELOGIN_CSRF_COOKIE) or crypto.new_token(24)
+    is_form = request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    )
+    if request.method in UNSAFE and is_form and request.url.path != "/api/v1/oauth/token":
+        sent = await _form_token(request)
+        if not request.cookies.get(PRELOGIN_CSRF_COOKIE) or not security.same(sent, request.state.csrf):
+            raise CsrfRejected("表单校验码不符，请刷新页面后重试")
+    return ANONYMOUS
+
+
+def logged_in(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    if actor.kind == "anonymous":
+        raise Unauthenticated("请先登录")
+    return actor
+
+
+Caller = Annotated[Actor, Depends(current_actor)]
+LoggedIn = Annotated[Actor, Depends(logged_in)]

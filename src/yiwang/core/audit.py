@@ -1,0 +1,258 @@
+"""Append-only, hash-chained audit log with Ed25519-signed checkpoints.
+
+Writing never serialises the server: `record()` inserts one row with the SHA-256 of its
+own content inside the caller's transaction (no lock, no read). A sealer then links the
+rows in order: `chain_hash = SHA-256(prev_chain_hash || record_hash)`, one sealer at a
+time (PostgreSQL advisory lock; SQLite has one writer anyway), and signs a checkpoint
+every N rows. `verify()` recomputes all of it and names the first broken record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import JSON, BigInteger, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from yiwang.core import crypto
+from yiwang.core.actor import Actor, client_ip_var, request_id_var
+from yiwang.core.db import Base, UTCDateTime, transaction, utcnow
+from yiwang.settings import get_settings
+
+GENESIS = "0" * 64
+_SEAL_LOCK_ID = 0x79697761  # "yiwa"
+
+
+class AuditRecord(Base):
+    __tablename__ = "audit_record"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(80))
+    actor_name: Mapped[str] = mapped_column(String(100), default="")
+    on_behalf_of: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    target_type: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[str] = mapped_column(String(64))
+    subject_person_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    outcome: Mapped[str] = mapped_column(String(10), default="ok")
+    purpose: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str] = mapped_column(String(40), default="")
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    record_hash: Mapped[str] = mapped_column(String(64))
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    __tablename__ = "audit_checkpoint"
+
+    chain_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    chain_hash: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    key_id: Mapped[str] = mapped_column(String(16))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+_CONTENT = (
+    "occurred_at", "actor", "actor_name", "on_behalf_of", "action", "target_type", "target_id",
+    "subject_person_id", "outcome", "purpose", "request_id", "ip", "detail",
+)  # fmt: skip
+
+
+def content_hash(values: dict[str, Any]) -> str:
+    body = {k: values.get(k) for k in _CONTENT}
+    body["occurred_at"] = values["occurred_at"].isoformat(timespec="microseconds")
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    target_type: str,
+    target_id: object,
+    *,
+    outcome: str = "ok",
+    purpose: str | None = None,
+    subject_person_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Add one audit row to the caller's transaction: it commits or rolls back with the change."""
+    if not get_settings().audit_enabled:
+        return
+    values: dict[str, Any] = {
+        "occurred_at": utcnow(),
+        "actor": actor.label,
+        "actor_name": actor.name,
+        "on_behalf_of": actor.on_behalf_of,
+        "action": action,
+        "target_type": target_type,
+        "target_id": str(target_id),
+        "subject_person_id": subject_person_id,
+        "outcome": outcome,
+        "purpose": purpose,
+        "request_id": request_id_var.get(),
+        "ip": client_ip_var.get(),
+        "detail": detail,
+    }
+    values["record_hash"] = content_hash(values)
+    session.add(AuditRecord(**values))
+
+
+_deferred: ContextVar[list[tuple[tuple[Any, ...], dict[str, Any]]] | None] = ContextVar(
+    "audit_deferred", default=None
+)
+
+
+def open_request_scope() -> Token[list[tuple[tuple[Any, ...], dict[str, Any]]] | None]:
+    """Called per request: records made with `record_outside` wait here until its transaction ends."""
+    return _deferred.set([])
+
+
+def close_request_scope(token: Token[list[tuple[tuple[Any, ...], dict[str, Any]]] | None]) -> None:
+    _deferred.reset(token)
+
+
+def record_outside(*args: Any, **kwargs: Any) -> None:
+    """Audit something that must survive the rollback of the current transaction (a refusal).
+
+    Inside a request it is written right after the request's own transaction ends (SQLite has
+    one writer, so not while it is open); elsewhere at once, in a transaction of its own.
+    """
+    pending = _deferred.get()
+    if pending is None:
+        with transaction() as s:
+            record(s, *args, **kwargs)
+    else:
+        pending.append((args, kwargs))
+
+
+def flush_outside() -> None:
+    pending = _deferred.get()
+    if not pending:
+        return
+    items = pending[:]
+    pending.clear()
+    with transaction() as s:
+        for args, kwargs in items:
+            record(s, *args, **kwargs)
+
+
+def _chain(prev: str, record_hash: str) -> str:
+    return hashlib.sha256(bytes.fromhex(prev) + bytes.fromhex(record_hash)).hexdigest()
+
+
+def _checkpoint_message(seq: int, chain_hash: str) -> bytes:
+    return f"yiwang-audit:{seq}:{chain_hash}".encode()
+
+
+def _take_seal_lock(session: Session) -> bool:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        return bool(
+            session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _SEAL_LOCK_ID}).scalar()
+        )
+    return True
+
+
+def seal(session: Session, batch: int = 5000) -> int:
+    """Link unsealed records into the chain; returns how many were sealed."""
+    from yiwang.core import audit_repository as repo
+
+    if not _take_seal_lock(session):
+        return 0
+    head_seq, head_hash = repo.chain_head(session)
+    rows = repo.unsealed(session, batch)
+    every = get_settings().audit_checkpoint_every
+    for rid, rhash in rows:
+        head_seq += 1
+        head_hash = _chain(head_hash, rhash)
+        repo.set_chain(session, rid, head_seq, head_hash)
+        if head_seq % every == 0:
+            _sign(session, head_seq, head_hash)
+    return len(rows)
+
+
+def _sign(session: Session, seq: int, chain_hash: str) -> AuditCheckpoint:
+    key = crypto.signing_key()
+    pub = crypto.public_key_raw(key)
+    cp = AuditCheckpoint(
+        chain_seq=seq,
+        chain_hash=chain_hash,
+        signed_at=utcnow(),
+        key_id=crypto.key_id(pub),
+        public_key=pub,
+        signature=key.sign(_checkpoint_message(seq, chain_hash)),
+    )
+    session.merge(cp)
+    return cp
+
+
+def checkpoint(session: Session) -> AuditCheckpoint | None:
+    """Seal everything pending and sign the head now (on demand)."""
+    while seal(session):
+        pass
+    from yiwang.core import audit_repository as repo
+
+    seq, head = repo.chain_head(session)
+    return _sign(session, seq, head) if seq else None
+
+
+@dataclass
+class VerifyReport:
+    records: int
+    checkpoints: int
+    unsealed: int
+    broken_at: int | None = None  # audit_record.id of the first broken record
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None and not self.reason
+
+
+def verify(session: Session, trusted_public_keys: set[bytes] | None = None) -> VerifyReport:
+    """Recompute every record hash, the chain and every checkpoint signature."""
+    from yiwang.core import audit_repository as repo
+
+    prev, expected_seq, n = GENESIS, 1, 0
+    chain_at: dict[int, str] = {}
+    checkpoints = repo.checkpoints(session)
+    wanted = {cp.chain_seq for cp in checkpoints}
+    for row in repo.sealed_in_order(session):
+        n += 1
+        values = {k: getattr(row, k) for k in _CONTENT}
+        if row.chain_seq != expected_seq:
+            return VerifyReport(
+                n, len(checkpoints), 0, row.id, f"链序号缺失：应为 {expected_seq}，实为 {row.chain_seq}"
+            )
+        if content_hash(values) != row.record_hash:
+            return VerifyReport(n, len(checkpoints), 0, row.id, "记录内容与其哈希不符（记录被修改）")
+        prev = _chain(prev, row.record_hash)
+        if prev != row.chain_hash:
+            return VerifyReport(n, len(checkpoints), 0, row.id, "链哈希不符（记录被替换或删除）")
+        if row.chain_seq in wanted:
+            chain_at[row.chain_seq] = prev
+        expected_seq += 1
+    for cp in checkpoints:
+        if trusted_public_keys is not None and cp.public_key not in trusted_public_keys:
+            return VerifyReport(n, len(checkpoints), 0, None, f"检查点 {cp.chain_seq} 的签名密钥不受信任")
+        if not crypto.verify_signature(
+            cp.public_key, cp.signature, _checkpoint_message(cp.chain_seq, cp.chain_hash)
+        ):
+            return VerifyReport(n, len(checkpoints), 0, None, f"检查点 {cp.chain_seq} 签名无效")
+        if chain_at.get(cp.chain_seq) != cp.chain_hash:
+            rid = repo.id_at_seq(session, cp.chain_seq)
+            return VerifyReport(
+                n, len(checkpoints), 0, rid, f"检查点 {cp.chain_seq} 与重算的链不符（日志被改写）"
+            )
+    return VerifyReport(n, len(checkpoints), repo.unsealed_count(session))

@@ -1,0 +1,79 @@
+"""SQL of the audit log (the only place that queries audit tables)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from yiwang.core.audit import GENESIS, AuditCheckpoint, AuditRecord
+
+
+def chain_head(session: Session) -> tuple[int, str]:
+    row = session.execute(
+        select(AuditRecord.chain_seq, AuditRecord.chain_hash)
+        .where(AuditRecord.chain_seq.is_not(None))
+        .order_by(AuditRecord.chain_seq.desc())
+        .limit(1)
+    ).first()
+    return (int(row[0] or 0), str(row[1])) if row else (0, GENESIS)
+
+
+def unsealed(session: Session, limit: int) -> list[tuple[int, str]]:
+    rows = session.execute(
+        select(AuditRecord.id, AuditRecord.record_hash)
+        .where(AuditRecord.chain_seq.is_(None))
+        .order_by(AuditRecord.id)
+        .limit(limit)
+    ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def unsealed_count(session: Session) -> int:
+    return session.scalar(select(func.count()).where(AuditRecord.chain_seq.is_(None))) or 0
+
+
+def set_chain(session: Session, record_id: int, seq: int, chain_hash: str) -> None:
+    session.execute(
+        update(AuditRecord).where(AuditRecord.id == record_id).values(chain_seq=seq, chain_hash=chain_hash)
+    )
+
+
+def sealed_in_order(session: Session, batch: int = 5000) -> Iterator[AuditRecord]:
+    last = 0
+    while True:
+        rows = session.scalars(
+            select(AuditRecord)
+            .where(AuditRecord.chain_seq > last)
+            .order_by(AuditRecord.chain_seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].chain_seq or last
+        session.expunge_all()
+
+
+def checkpoints(session: Session) -> list[AuditCheckpoint]:
+    return list(session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.chain_seq)))
+
+
+def id_at_seq(session: Session, seq: int) -> int | None:
+    return session.scalar(select(AuditRecord.id).where(AuditRecord.chain_seq == seq))
+
+
+def for_subject(session: Session, person_id: int, limit: int = 100) -> list[AuditRecord]:
+    return list(
+        session.scalars(
+            select(AuditRecord)
+            .where(AuditRecord.subject_person_id == person_id)
+            .order_by(AuditRecord.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(AuditRecord)) or 0

@@ -1,0 +1,116 @@
+"""National identifier standards: GB 11643 identity numbers, GB 32100 credit codes, masking.
+
+Pure functions; the check digits are computed here so that the demo generator and the
+validators agree, and python-stdnum cross-checks them in the tests.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_RIC_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
+_RIC_CHECK = "10X98765432"
+
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def compact(value: str) -> str:
+    """Strip spaces and hyphens and upper-case: how people type these numbers."""
+    return _SEPARATORS.sub("", value).upper()
+
+
+def ric_check_digit(body17: str) -> str:
+    """Check character of an 18-digit resident identity number (GB 11643, ISO 7064 MOD 11-2)."""
+    total = sum(int(c) * w for c, w in zip(body17, _RIC_WEIGHTS, strict=True))
+    return _RIC_CHECK[total % 11]
+
+
+def ric_error(value: str) -> str | None:
+    """Why `value` is not a valid identity number, in Chinese, or None if it is valid."""
+    v = compact(value)
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", v):
+        return "身份证号码应为18位，前17位为数字，最后一位为数字或X"
+    try:
+        born = date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
+    except ValueError:
+        return "身份证号码中的出生日期无效"
+    if born.year < 1900 or born > date.today():
+        return "身份证号码中的出生日期无效"
+    if ric_check_digit(v[:17]) != v[17]:
+        return "身份证号码校验位错误"
+    return None
+
+
+def ric_birth_date(value: str) -> date:
+    v = compact(value)
+    return date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
+
+
+def ric_gender(value: str) -> str:
+    """'M' or 'F' from the sequence code's parity."""
+    return "M" if int(compact(value)[16]) % 2 else "F"
+
+
+def uscc_check_char(body17: str) -> str:
+    """Check character of a unified social credit code (GB 32100, MOD 31)."""
+    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(body17, _USCC_WEIGHTS, strict=True))
+    return _USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def uscc_error(value: str) -> str | None:
+    """Why `value` is not a valid unified social credit code, in Chinese, or None."""
+    v = compact(value)
+    if len(v) != 18 or any(c not in _USCC_ALPHABET for c in v):
+        return "统一社会信用代码应为18位数字或大写字母（不含I、O、Z、S、V）"
+    if v[0] not in "123456789ANY" or v[1] not in "123456789Y":
+        return "统一社会信用代码的登记管理部门码或机构类别码无效"
+    if not re.fullmatch(r"[0-9]{6}", v[2:8]):
+        return "统一社会信用代码中的登记管理机关行政区划码无效"
+    if uscc_check_char(v[:17]) != v[17]:
+        return "统一社会信用代码校验位错误"
+    return None
+
+
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
+def phone_error(value: str) -> str | None:
+    v = compact(value).removeprefix("+86")
+    if not _MOBILE.fullmatch(v):
+        return "手机号码应为11位，以1开头"
+    return None
+
+
+def mask_ric(value: str) -> str:
+    v = compact(value)
+    return v[:6] + "*" * 8 + v[-4:]
+
+
+def mask_phone(value: str) -> str:
+    v = compact(value).removeprefix("+86")
+    return v[:3] + "****" + v[-4:]
+
+
+def mask_name(value: str) -> str:
+    return value[:1] + "*" * (len(value) - 1) if len(value) > 1 else value
+
+
+def region_prefix(code: str) -> str:
+    """The significant prefix of a GB/T 2260 code: 330000 -> 33, 330100 -> 3301, 330106 -> 330106.
+
+    Street (9-digit) and community (12-digit) codes are their own prefix.
+    """
+    if len(code) == 6:
+        if code[2:] == "0000":
+            return code[:2]
+        if code[4:] == "00":
+            return code[:4]
+    return code
+
+
+def region_covers(scope_code: str, target_code: str) -> bool:
+    """Whether an administrative scope (a region code) contains the target region code."""
+    return target_code.startswith(region_prefix(scope_code))

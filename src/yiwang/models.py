@@ -1,0 +1,8 @@
+"""Every table of every context, for Alembic and for tests that build a schema."""
+
+from __future__ import annotations
+
+
+def load_all() -> None:
+    import yiwang.contexts.identity.models
+    import yiwang.core.audit  # noqa: F401

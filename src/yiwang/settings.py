@@ -1,0 +1,67 @@
+"""Configuration from the environment (prefix YIWANG_), with safe defaults for a laptop."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-insecure-change-me"  # noqa: S105 - the refusal below is the point
+
+
+class Settings(BaseSettings):
+    """Every setting, its default and what it is for; `yiwang settings` prints them."""
+
+    model_config = SettingsConfigDict(env_prefix="YIWANG_", env_file=".env", extra="ignore")
+
+    env: str = Field("development", description="development | test | production")
+    database_url: str = Field(
+        "sqlite:///var/yiwang.db",
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db",
+    )
+    db_pool_size: int = Field(10, description="connections kept per process (PostgreSQL)")
+    secret_key: str = Field(DEFAULT_SECRET, description="signs sessions and derives data keys")
+    data_key: str = Field(
+        "",
+        description="base64 32-byte key for AES-GCM personal data; derived from secret_key if empty",
+    )
+    audit_signing_key: str = Field(
+        "", description="base64 Ed25519 private key for audit checkpoints; derived if empty"
+    )
+    audit_enabled: bool = Field(True, description="write audit records (only benchmarks turn it off)")
+    audit_checkpoint_every: int = Field(1000, description="sign a checkpoint every N sealed records")
+    audit_seal_interval: float = Field(0.5, description="seconds between background chain sealing")
+    session_hours: int = Field(8, description="staff and citizen session lifetime")
+    cookie_secure: bool = Field(False, description="mark cookies Secure (behind HTTPS)")
+    login_max_failures: int = Field(5, description="failed logins before an account is locked")
+    login_lock_minutes: int = Field(15, description="how long a locked account stays locked")
+    token_minutes: int = Field(60, description="API bearer token lifetime")
+    client_rate_per_minute: int = Field(600, description="default API requests per client and minute")
+    log_level: str = Field("INFO", description="root log level")
+    log_json: bool = Field(True, description="structured JSON logs")
+    host: str = Field("127.0.0.1", description="bind address for `yiwang serve`")
+    port: int = Field(8000, description="bind port for `yiwang serve`")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.env == "production" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError("YIWANG_SECRET_KEY must be set in production (refusing the default)")
+        if self.env == "production" and len(self.secret_key) < 32:
+            raise ValueError("YIWANG_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        return Path(self.database_url.split("///", 1)[1])
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

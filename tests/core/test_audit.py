@@ -1,0 +1,138 @@
+"""The audit log: every change recorded, chained, signed, and tampering found."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+
+from yiwang.core import audit
+from yiwang.core.actor import SYSTEM
+from yiwang.core.audit_sealer import Sealer
+from yiwang.core.db import get_engine, transaction
+
+
+def _write(n: int, action: str = "test.thing_touch") -> None:
+    with transaction() as s:
+        for i in range(n):
+            audit.record(s, SYSTEM, action, "thing", i, purpose="测试", detail={"i": i, "注": "中文"})
+
+
+def _verify() -> audit.VerifyReport:
+    Sealer(0).seal_all()
+    with transaction() as s:
+        return audit.verify(s)
+
+
+def test_a_rolled_back_change_leaves_no_audit_record() -> None:
+    with transaction() as s:
+        before = s.execute(text("SELECT count(*) FROM audit_record")).scalar()
+    try:
+        with transaction() as s:
+            audit.record(s, SYSTEM, "test.thing_fail", "thing", 1)
+            raise RuntimeError("crash between the change and the commit")
+    except RuntimeError:
+        pass
+    with transaction() as s:
+        assert s.execute(text("SELECT count(*) FROM audit_record")).scalar() == before
+
+
+def test_chain_verifies_and_checkpoints_are_signed() -> None:
+    _write(120)
+    report = _verify()
+    assert report.ok, report.reason
+    assert report.records >= 120
+    assert report.checkpoints >= 2  # every 50 records in tests
+    assert report.unsealed == 0
+
+
+def test_an_edited_row_is_found_and_named() -> None:
+    _write(5, "test.tamper_target")
+    Sealer(0).seal_all()
+    with transaction() as s:
+        rid, purpose = s.execute(
+            text(
+                "SELECT id, purpose FROM audit_record WHERE action = 'test.tamper_target' ORDER BY id LIMIT 1 OFFSET 2"
+            )
+        ).one()
+    with get_engine().begin() as conn:  # an attacker with database access, bypassing the app
+        conn.execute(text("UPDATE audit_record SET purpose = '篡改' WHERE id = :id"), {"id": rid})
+    try:
+        report = _verify()
+        assert not report.ok
+        assert report.broken_at == rid
+        assert "修改" in report.reason
+    finally:
+        with get_engine().begin() as conn:
+            conn.execute(
+                text("UPDATE audit_record SET purpose = :p WHERE id = :id"), {"p": purpose, "id": rid}
+            )
+    assert _verify().ok
+
+
+def test_a_deleted_row_breaks_the_sequence() -> None:
+    _write(3, "test.delete_target")
+    Sealer(0).seal_all()
+    table = audit.AuditRecord.__table__
+    with transaction() as s:
+        row = (
+            s.execute(
+                select(table).where(table.c.action == "test.delete_target").order_by(table.c.id).limit(1)
+            )
+            .mappings()
+            .one()
+        )
+    saved = dict(row)
+    with get_engine().begin() as conn:
+        conn.execute(text("DELETE FROM audit_record WHERE id = :id"), {"id": saved["id"]})
+    try:
+        report = _verify()
+        assert not report.ok
+        assert report.broken_at is not None
+    finally:
+        with get_engine().begin() as conn:
+            conn.execute(audit.AuditRecord.__table__.insert(), saved)
+    assert _verify().ok
+
+
+def test_a_rewritten_chain_fails_the_signed_checkpoint() -> None:
+    """An attacker who recomputes every hash after editing still cannot forge the signature."""
+    _write(60, "test.rewrite_target")
+    Sealer(0).seal_all()
+    with transaction() as s:
+        cp_seq = s.execute(text("SELECT max(chain_seq) FROM audit_checkpoint")).scalar()
+        rid, seq = s.execute(
+            text("SELECT id, chain_seq FROM audit_record WHERE chain_seq = :q"), {"q": cp_seq}
+        ).one()
+        saved = s.execute(
+            text(
+                "SELECT id, purpose, record_hash, chain_hash FROM audit_record WHERE chain_seq >= :q ORDER BY chain_seq"
+            ),
+            {"q": seq},
+        ).all()
+    with transaction() as s:
+        prev = s.execute(
+            text("SELECT chain_hash FROM audit_record WHERE chain_seq = :q"), {"q": seq - 1}
+        ).scalar()
+        rows = (
+            s.execute(text("SELECT * FROM audit_record WHERE chain_seq >= :q ORDER BY chain_seq"), {"q": seq})
+            .mappings()
+            .all()
+        )
+        for r in rows:
+            rec = s.get(audit.AuditRecord, r["id"])
+            assert rec is not None
+            if r["id"] == rid:
+                rec.purpose = "伪造"
+            rec.record_hash = audit.content_hash({k: getattr(rec, k) for k in audit._CONTENT})
+            prev = audit._chain(prev, rec.record_hash)
+            rec.chain_hash = prev
+    try:
+        report = _verify()
+        assert not report.ok
+        assert "检查点" in report.reason
+    finally:
+        with transaction() as s:
+            for sid, purpose, rhash, chash in saved:
+                rec = s.get(audit.AuditRecord, sid)
+                assert rec is not None
+                rec.purpose, rec.record_hash, rec.chain_hash = purpose, rhash, chash
+    assert _verify().ok
