@@ -54,15 +54,15 @@ def _drop_pg_database() -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def database() -> Iterator[str]:
-    from yiwang.contexts.identity.seed import seed_city
     from yiwang.core import migrations
     from yiwang.core.db import reset_engine
+    from yiwang.demo import seed_demo
 
     if _pg_server:
         _create_pg_database()
     url = os.environ["YIWANG_DATABASE_URL"]
     migrations.upgrade(url)
-    seed_city("small", 2026, progress=False)
+    seed_demo("small", 2026)
     yield url
     reset_engine()
     if _pg_server:

@@ -34,8 +34,8 @@ def _first_check(fn: ast.FunctionDef) -> str | None:
             ):
                 arg = node.args[1]
                 return arg.value if isinstance(arg, ast.Constant) else None
-        # only a lookup of the target may come before the check
-        if not (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call)):
+        # only loading the target (assignments) may come before the check
+        if not isinstance(stmt, ast.Assign | ast.AnnAssign):
             return None
     return None
 

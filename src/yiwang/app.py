@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from yiwang.contexts import identity
+from yiwang.contexts import catalog, exchange, identity
 from yiwang.core import authz, db, logging, metrics
 from yiwang.core.audit_sealer import Sealer
 from yiwang.core.web import errors, ops
@@ -65,8 +65,9 @@ def create_app(*, seal_in_background: bool = True) -> FastAPI:
     app.add_middleware(RequestContext)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(ops.router)
-    for router in identity.routers():
-        app.include_router(router)
+    for context in (identity, catalog, exchange):
+        for router in context.routers():
+            app.include_router(router)
     _wire_once()
     return app
 

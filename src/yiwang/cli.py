@@ -60,12 +60,12 @@ def demo_seed(
     seed: Annotated[int, typer.Option(help="random seed (same seed, same city)")] = 2026,
 ) -> None:
     """Build the deterministic demo city; safe to interrupt and run again."""
-    from yiwang.contexts.identity.seed import seed_city
+    from yiwang.demo import seed_demo
 
     if size not in ("small", "district", "city"):
         raise typer.BadParameter("size must be small, district or city", param_hint="--size")
     _upgrade()
-    report = seed_city(size, seed, progress=True)
+    report = seed_demo(size, seed, progress=True)
     typer.echo(report.summary())
 
 

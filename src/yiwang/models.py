@@ -4,5 +4,9 @@ from __future__ import annotations
 
 
 def load_all() -> None:
+    import yiwang.contexts.catalog.models
+    import yiwang.contexts.exchange.models
+    import yiwang.contexts.exchange.sources
     import yiwang.contexts.identity.models
-    import yiwang.core.audit  # noqa: F401
+    import yiwang.core.audit
+    import yiwang.core.progress  # noqa: F401

@@ -10,7 +10,6 @@ every N rows. `verify()` recomputes all of it and names the first broken record.
 from __future__ import annotations
 
 import hashlib
-from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +18,7 @@ import orjson
 from sqlalchemy import JSON, BigInteger, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from yiwang.core import crypto
+from yiwang.core import crypto, deferred
 from yiwang.core.actor import Actor, client_ip_var, request_id_var
 from yiwang.core.db import Base, UTCDateTime, transaction, utcnow
 from yiwang.settings import get_settings
@@ -40,6 +39,7 @@ class AuditRecord(Base):
     target_type: Mapped[str] = mapped_column(String(40))
     target_id: Mapped[str] = mapped_column(String(64))
     subject_person_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    subject_enterprise_id: Mapped[int | None] = mapped_column(Integer, index=True)
     outcome: Mapped[str] = mapped_column(String(10), default="ok")
     purpose: Mapped[str | None] = mapped_column(Text)
     request_id: Mapped[str] = mapped_column(String(40), default="")
@@ -63,7 +63,7 @@ class AuditCheckpoint(Base):
 
 _CONTENT = (
     "occurred_at", "actor", "actor_name", "on_behalf_of", "action", "target_type", "target_id",
-    "subject_person_id", "outcome", "purpose", "request_id", "ip", "detail",
+    "subject_person_id", "subject_enterprise_id", "outcome", "purpose", "request_id", "ip", "detail",
 )  # fmt: skip
 
 
@@ -83,6 +83,7 @@ def record(
     outcome: str = "ok",
     purpose: str | None = None,
     subject_person_id: int | None = None,
+    subject_enterprise_id: int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Add one audit row to the caller's transaction: it commits or rolls back with the change."""
@@ -97,6 +98,7 @@ def record(
         "target_type": target_type,
         "target_id": str(target_id),
         "subject_person_id": subject_person_id,
+        "subject_enterprise_id": subject_enterprise_id,
         "outcome": outcome,
         "purpose": purpose,
         "request_id": request_id_var.get(),
@@ -107,43 +109,43 @@ def record(
     session.add(AuditRecord(**values))
 
 
-_deferred: ContextVar[list[tuple[tuple[Any, ...], dict[str, Any]]] | None] = ContextVar(
-    "audit_deferred", default=None
-)
+def record_many(
+    session: Session,
+    actor: Actor,
+    action: str,
+    subjects: list[tuple[str, object, int | None, int | None]],
+    *,
+    purpose: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One audit row per (target_type, target_id, subject person, subject enterprise), in one statement."""
+    if not get_settings().audit_enabled or not subjects:
+        return
+    from yiwang.core import audit_repository as repo
 
-
-def open_request_scope() -> Token[list[tuple[tuple[Any, ...], dict[str, Any]]] | None]:
-    """Called per request: records made with `record_outside` wait here until its transaction ends."""
-    return _deferred.set([])
-
-
-def close_request_scope(token: Token[list[tuple[tuple[Any, ...], dict[str, Any]]] | None]) -> None:
-    _deferred.reset(token)
+    now = utcnow()
+    common = {
+        "occurred_at": now, "actor": actor.label, "actor_name": actor.name, "on_behalf_of": actor.on_behalf_of,
+        "action": action, "outcome": "ok", "purpose": purpose, "request_id": request_id_var.get(),
+        "ip": client_ip_var.get(), "detail": detail,
+    }  # fmt: skip
+    rows = []
+    for target_type, target_id, person_id, enterprise_id in subjects:
+        values = {**common, "target_type": target_type, "target_id": str(target_id),
+                  "subject_person_id": person_id, "subject_enterprise_id": enterprise_id}  # fmt: skip
+        values["record_hash"] = content_hash(values)
+        rows.append(values)
+    repo.insert_many(session, rows)
 
 
 def record_outside(*args: Any, **kwargs: Any) -> None:
-    """Audit something that must survive the rollback of the current transaction (a refusal).
+    """Audit something that must survive the rollback of the current transaction (a refusal)."""
 
-    Inside a request it is written right after the request's own transaction ends (SQLite has
-    one writer, so not while it is open); elsewhere at once, in a transaction of its own.
-    """
-    pending = _deferred.get()
-    if pending is None:
+    def write() -> None:
         with transaction() as s:
             record(s, *args, **kwargs)
-    else:
-        pending.append((args, kwargs))
 
-
-def flush_outside() -> None:
-    pending = _deferred.get()
-    if not pending:
-        return
-    items = pending[:]
-    pending.clear()
-    with transaction() as s:
-        for args, kwargs in items:
-            record(s, *args, **kwargs)
+    deferred.defer(write)
 
 
 def _chain(prev: str, record_hash: str) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from yiwang.core.audit import GENESIS, AuditCheckpoint, AuditRecord
@@ -64,11 +65,15 @@ def id_at_seq(session: Session, seq: int) -> int | None:
     return session.scalar(select(AuditRecord.id).where(AuditRecord.chain_seq == seq))
 
 
-def for_subject(session: Session, person_id: int, limit: int = 100) -> list[AuditRecord]:
+def for_subject(
+    session: Session, person_id: int | None = None, enterprise_id: int | None = None, limit: int = 100
+) -> list[AuditRecord]:
+    """Uses of one person's or one enterprise's data, newest first."""
+    column = AuditRecord.subject_person_id if person_id is not None else AuditRecord.subject_enterprise_id
     return list(
         session.scalars(
             select(AuditRecord)
-            .where(AuditRecord.subject_person_id == person_id)
+            .where(column == (person_id if person_id is not None else enterprise_id))
             .order_by(AuditRecord.id.desc())
             .limit(limit)
         )
@@ -77,3 +82,12 @@ def for_subject(session: Session, person_id: int, limit: int = 100) -> list[Audi
 
 def count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(AuditRecord)) or 0
+
+
+def insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    session.execute(insert(AuditRecord), rows)
+
+
+def latest(session: Session, limit: int = 50) -> list[AuditRecord]:
+    """The newest audit records, newest first."""
+    return list(session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)))

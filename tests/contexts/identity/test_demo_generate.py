@@ -315,6 +315,9 @@ def test_staff(small, small_persons, district) -> None:
 
 
 def test_demo_citizen_and_enterprise(small, small_persons, small_enterprises) -> None:
-    assert small.citizen_demo == small_persons[0]
+    assert small.citizen_demo in small_persons
     assert small.citizen_demo.relation == "户主"
+    assert small.citizen_demo.region_code.startswith("330106")  # where the demo clerk works
+    household = [p for p in small_persons if p.household_no == small.citizen_demo.household_no]
+    assert any(p.relation == "配偶" for p in household)  # married: the sharing demo reads the marriage
     assert small.enterprise_demo == small_enterprises[0]

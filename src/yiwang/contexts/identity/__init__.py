@@ -6,13 +6,53 @@ Public surface for other contexts: the request dependencies `Caller` / `LoggedIn
 
 from typing import Any
 
-from yiwang.contexts.identity import policies as _policies  # noqa: F401  (registers policies)
-from yiwang.contexts.identity.web import Caller, LoggedIn, current_actor
+from sqlalchemy.orm import Session
 
-__all__ = ["Caller", "LoggedIn", "current_actor", "routers"]
+from yiwang.contexts.identity import policies as _policies  # noqa: F401  (registers policies)
+from yiwang.contexts.identity import repository as _repo
+from yiwang.contexts.identity.lookups import (
+    enterprise_ids_by_codes,
+    person_ids_by_id_numbers,
+    persons_by_id_numbers,
+)
+from yiwang.contexts.identity.models import Department as _Department
+from yiwang.contexts.identity.web import Caller, LoggedIn, Staff, current_actor
+
+__all__ = [
+    "Caller",
+    "LoggedIn",
+    "Staff",
+    "current_actor",
+    "department",
+    "department_by_code",
+    "departments",
+    "enterprise_ids_by_codes",
+    "person_ids_by_id_numbers",
+    "persons_by_id_numbers",
+    "region_name",
+    "routers",
+]
+
+
+def department(session: Session, dept_id: int) -> _Department | None:
+    """Departments are public organisation data: no authorisation needed to name one."""
+    return _repo.department(session, dept_id)
+
+
+def department_by_code(session: Session, code: str) -> _Department | None:
+    return _repo.department_by_code(session, code)
+
+
+def departments(session: Session, region_code: str | None = None) -> list[_Department]:
+    return _repo.departments(session, region_code)
+
+
+def region_name(session: Session, code: str) -> str:
+    region = _repo.region(session, code)
+    return region.name if region else code
 
 
 def routers() -> list[Any]:
-    from yiwang.contexts.identity import api, pages, pages_staff
+    from yiwang.contexts.identity import api, pages, pages_city, pages_staff
 
-    return [api.router, pages.router, pages_staff.router]
+    return [api.router, pages_city.api_router, pages.router, pages_staff.router, pages_city.router]

@@ -144,12 +144,3 @@ class ApiToken(Base):
     scopes: Mapped[str] = mapped_column(String(500))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class DemoSeedState(Base):
-    """How many generated demo rows of each kind are loaded, so an interrupted seed resumes."""
-
-    __tablename__ = "demo_seed_state"
-
-    key: Mapped[str] = mapped_column(String(60), primary_key=True)
-    done: Mapped[int] = mapped_column(Integer, default=0)

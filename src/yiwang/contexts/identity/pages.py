@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -9,12 +10,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from yiwang.contexts.identity import actions, actions_access
+from yiwang.contexts.identity import repository as repo
 from yiwang.contexts.identity.web import PRELOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, LoggedIn
 from yiwang.core.actor import client_ip_var
 from yiwang.core.security import limiter
 from yiwang.core.web import nav
 from yiwang.core.web.deps import DB
-from yiwang.core.web.templating import add_template_folder, templates
+from yiwang.core.web.templating import SHANGHAI, add_template_folder, templates
 from yiwang.settings import get_settings
 
 router = APIRouter(include_in_schema=False)
@@ -83,8 +85,10 @@ def logout(request: Request, db: DB, actor: LoggedIn) -> Response:
 
 
 @router.get("/")
-def home(request: Request, actor: LoggedIn) -> Response:
-    return render(request, "home.html", actor, cards=nav.cards_for(actor.roles))
+def home(request: Request, db: DB, actor: LoggedIn) -> Response:
+    region = repo.region(db, actor.region_code) if actor.region_code else None
+    return render(request, "home.html", actor, cards=nav.cards_for(actor.roles), region=region,
+                  today=datetime.now(SHANGHAI).date())  # fmt: skip
 
 
 @router.get("/me")

@@ -22,7 +22,13 @@ PAGE = 20
 nav.add_nav("自然人", "/persons", PERSON_READERS, order=20)
 nav.add_nav("企业", "/enterprises", PERSON_READERS, order=30)
 for _role in ("window_clerk", "dept_staff", "grid_worker", "data_officer", "leader", "admin"):
-    nav.add_card(_role, "自然人查询", "按身份证号码或姓名查询辖区内自然人，信息按权限脱敏，每次查看均留痕。", "/persons", 20)
+    nav.add_card(
+        _role,
+        "自然人查询",
+        "按身份证号码或姓名查询辖区内自然人，信息按权限脱敏，每次查看均留痕。",
+        "/persons",
+        20,
+    )
     nav.add_card(_role, "企业查询", "按统一社会信用代码查询辖区内企业登记信息。", "/enterprises", 30)
 
 
@@ -68,7 +74,11 @@ def enterprises_page(
     error, items = "", []
     q = q.strip()
     try:
-        items = [actions.enterprise_find(db, actor, q)] if q else actions.enterprise_list(db, actor, None, after, PAGE)
+        items = (
+            [actions.enterprise_find(db, actor, q)]
+            if q
+            else actions.enterprise_list(db, actor, None, after, PAGE)
+        )
     except DomainError as exc:
         if exc.status == 403:
             raise

@@ -110,3 +110,33 @@ def organisation_read(_actor: Actor, _target: Any) -> Decision:
 def sees_clear(actor: Actor, person: Any) -> bool:
     """Whether the actor may see the person's identity number and phone unmasked."""
     return actor.person_id is not None and actor.person_id == person.id
+
+
+STATS_READERS = frozenset({"leader", "admin", "data_officer"})
+AUDIT_READERS = frozenset({"admin", "data_officer"})
+
+
+@policy("identity.stats_read")
+def stats_read(actor: Actor, region_code: str | None) -> Decision:
+    """Aggregate figures (counts only, no rows) of a region within the actor's scope."""
+    if not actor.roles & STATS_READERS:
+        return deny("仅领导、数据管理员和系统管理员可查看城市概览")
+    if region_code is None and actor.region_code is None and not actor.has("admin"):
+        return deny("账号未设置管辖区域")
+    return in_scope(actor, region_code)
+
+
+@policy("identity.map_read")
+def map_read(actor: Actor, region_code: str | None) -> Decision:
+    """The map of a region within the scope, with person and enterprise counts per area."""
+    return _staff_or_client(actor, PERSON_READERS, region_code)
+
+
+@policy("identity.audit_read")
+def audit_read(actor: Actor, _target: Any) -> Decision:
+    return ALLOW if actor.roles & AUDIT_READERS else deny("仅系统管理员和数据管理员可查看审计日志")
+
+
+@policy("identity.audit_verify")
+def audit_verify(actor: Actor, _target: Any) -> Decision:
+    return ALLOW if actor.roles & AUDIT_READERS else deny("仅系统管理员和数据管理员可校验审计链")

@@ -169,8 +169,55 @@ def token_with_client(session: Session, token_hash: str, now: datetime) -> tuple
     return (row[0], row[1]) if row else None
 
 
-def person_ids_by_index(session: Session, id_number_idxs: list[str]) -> dict[str, int]:
+def persons_by_index(session: Session, id_number_idxs: list[str]) -> dict[str, tuple[int, str]]:
     rows = session.execute(
-        select(Person.id_number_idx, Person.id).where(Person.id_number_idx.in_(id_number_idxs))
+        select(Person.id_number_idx, Person.id, Person.name).where(Person.id_number_idx.in_(id_number_idxs))
     )
-    return {i: pid for i, pid in rows}
+    return {i: (pid, name) for i, pid, name in rows}
+
+
+def count_persons_by_area(session: Session, region_code: str | None, code_length: int) -> dict[str, int]:
+    """Persons per area: region codes cut to `code_length` (6 = district, 9 = street), GROUP BY."""
+    area = func.substr(Person.region_code, 1, code_length)
+    q = select(area, func.count()).group_by(area)
+    if region_code:
+        q = q.where(Person.region_code.startswith(region_prefix(region_code)))
+    return {str(code): int(n) for code, n in session.execute(q)}
+
+
+def count_enterprises_by_area(session: Session, region_code: str | None, code_length: int) -> dict[str, int]:
+    area = func.substr(Enterprise.region_code, 1, code_length)
+    q = select(area, func.count()).group_by(area)
+    if region_code:
+        q = q.where(Enterprise.region_code.startswith(region_prefix(region_code)))
+    return {str(code): int(n) for code, n in session.execute(q)}
+
+
+def count_enterprises_by_size(session: Session, region_code: str | None) -> dict[str, int]:
+    q = select(Enterprise.size_class, func.count()).group_by(Enterprise.size_class)
+    if region_code:
+        q = q.where(Enterprise.region_code.startswith(region_prefix(region_code)))
+    return {str(size): int(n) for size, n in session.execute(q)}
+
+
+def count_departments_within(session: Session, region_code: str | None) -> int:
+    q = select(func.count()).select_from(Department)
+    if region_code:
+        q = q.where(Department.region_code.startswith(region_prefix(region_code)))
+    return session.scalar(q) or 0
+
+
+def count_grids_within(session: Session, region_code: str | None) -> int:
+    q = select(func.count()).select_from(Grid)
+    if region_code:
+        q = q.where(Grid.street_code.startswith(region_prefix(region_code)))
+    return session.scalar(q) or 0
+
+
+def enterprise_ids_by_codes(session: Session, credit_codes: list[str]) -> dict[str, int]:
+    if not credit_codes:
+        return {}
+    rows = session.execute(
+        select(Enterprise.credit_code, Enterprise.id).where(Enterprise.credit_code.in_(credit_codes))
+    )
+    return {c: i for c, i in rows}

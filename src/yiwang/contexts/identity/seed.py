@@ -8,17 +8,15 @@ COPY; SQLite through executemany on the raw connection.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from yiwang.contexts.identity import repository as repo
 from yiwang.contexts.identity.demo import DemoCity, generate_city
+from yiwang.contexts.identity.lookups import person_ids_by_id_numbers
 from yiwang.contexts.identity.models import (
-    DemoSeedState,
     Department,
     Enterprise,
     Grid,
@@ -28,9 +26,9 @@ from yiwang.contexts.identity.models import (
 )
 from yiwang.core import crypto, security
 from yiwang.core.db import analyze, bulk_insert, transaction, utcnow
+from yiwang.core.progress import load_resumable
 
 DEMO_PASSWORD = "yiwang-demo"  # noqa: S105 - printed on the login page of non-production installs
-BATCH = 5000
 
 
 @dataclass
@@ -46,12 +44,6 @@ class SeedReport:
         lines.append(f"demo logins (password {DEMO_PASSWORD}):")
         lines += [f"  {u:10} {what}" for u, what in self.logins]
         return "\n".join(lines)
-
-
-def _batches(rows: Iterable[Any], n: int) -> Iterator[list[Any]]:
-    it = iter(rows)
-    while chunk := list(islice(it, n)):
-        yield chunk
 
 
 PERSON_COLUMNS = (
@@ -74,41 +66,6 @@ ENTERPRISE_COLUMNS = (
     "credit_code", "name", "legal_rep_person_id", "address", "industry_code", "industry_name",
     "registered_capital_fen", "established_on", "size_class", "region_code", "created_at", "updated_at",
 )  # fmt: skip
-
-
-def _progress(session: Session, key: str) -> int:
-    state = session.get(DemoSeedState, key)
-    return state.done if state else 0
-
-
-def _advance(session: Session, key: str, done: int) -> None:
-    state = session.get(DemoSeedState, key) or DemoSeedState(key=key, done=0)
-    state.done = done
-    session.add(state)
-
-
-def _stream(
-    city: DemoCity, kind: str, rows: Iterable[Any], to_tuples: Any, columns: Sequence[str],
-    table: str, report: SeedReport, bar: Any,
-) -> None:  # fmt: skip
-    key = f"{city.size}:{city.seed}:{kind}"
-    with transaction() as s:
-        done = _progress(s, key)
-    if bar:
-        bar.update(done)
-    for chunk in _batches(islice(rows, done, None), BATCH):
-        with transaction() as s:
-            bulk_insert(s, table, columns, to_tuples(s, chunk))
-            done += len(chunk)
-            _advance(s, key, done)
-        report.counts[kind] = report.counts.get(kind, 0) + len(chunk)
-        if bar:
-            bar.update(len(chunk))
-
-
-def _persons_by_id_numbers(session: Session, id_numbers: Iterable[str]) -> dict[str, int]:
-    idx = {crypto.blind_index(n, "ric"): n for n in id_numbers}
-    return {idx[i]: pid for i, pid in repo.person_ids_by_index(session, list(idx)).items()}
 
 
 def _organisation(city: DemoCity, report: SeedReport) -> None:
@@ -140,7 +97,7 @@ def _accounts(city: DemoCity, report: SeedReport) -> None:
             city.citizen_demo.id_number,
             city.enterprise_demo.legal_rep_id_number,
         ]
-        person_ids = _persons_by_id_numbers(s, wanted)
+        person_ids = person_ids_by_id_numbers(s, wanted)
         depts = {d.code: d.id for d in repo.departments(s)}
         ent = repo.enterprise_by_code(s, city.enterprise_demo.credit_code)
         new: list[UserAccount] = []
@@ -175,23 +132,25 @@ def seed_city(size: str, seed: int = 2026, progress: bool = False) -> SeedReport
     _organisation(city, report)
     now = utcnow()
 
-    def persons_tuples(_s: Session, chunk: list[Any]) -> list[tuple[Any, ...]]:
-        return [person_tuple(p, now) for p in chunk]
+    def write_persons(s: Session, chunk: list[Any]) -> None:
+        bulk_insert(s, Person.__tablename__, PERSON_COLUMNS, [person_tuple(p, now) for p in chunk])
 
-    def enterprise_tuples(s: Session, chunk: list[Any]) -> list[tuple[Any, ...]]:
-        reps = _persons_by_id_numbers(s, {e.legal_rep_id_number for e in chunk})
-        return [
+    def write_enterprises(s: Session, chunk: list[Any]) -> None:
+        reps = person_ids_by_id_numbers(s, {e.legal_rep_id_number for e in chunk})
+        bulk_insert(s, Enterprise.__tablename__, ENTERPRISE_COLUMNS, [
             (e.credit_code, e.name, reps.get(e.legal_rep_id_number), e.address, e.industry_code, e.industry_name,
              e.registered_capital_fen, e.established_on, e.size_class, e.region_code, now, now)
             for e in chunk
-        ]  # fmt: skip
+        ])  # fmt: skip
 
-    bar_ctx = _bar(progress, city.person_count + city.enterprise_count)
-    with bar_ctx as bar:
-        _stream(city, "persons", city.persons(), persons_tuples, PERSON_COLUMNS,
-                Person.__tablename__, report, bar)  # fmt: skip
-        _stream(city, "enterprises", city.enterprises(), enterprise_tuples,
-                ENTERPRISE_COLUMNS, Enterprise.__tablename__, report, bar)  # fmt: skip
+    with _bar(progress, city.person_count + city.enterprise_count) as bar:
+        step = bar.update if bar else None
+        report.counts["persons"] = load_resumable(
+            f"{size}:{seed}:persons", city.persons(), write_persons, on_batch=step
+        )
+        report.counts["enterprises"] = load_resumable(
+            f"{size}:{seed}:enterprises", city.enterprises(), write_enterprises, on_batch=step
+        )
     _accounts(city, report)
     analyze(Person.__tablename__, Enterprise.__tablename__)
     report.seconds = time.perf_counter() - start

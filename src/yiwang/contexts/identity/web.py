@@ -86,3 +86,14 @@ def logged_in(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
 
 Caller = Annotated[Actor, Depends(current_actor)]
 LoggedIn = Annotated[Actor, Depends(logged_in)]
+
+
+def staff_only(actor: Annotated[Actor, Depends(logged_in)]) -> Actor:
+    if not actor.is_staff and actor.kind != "client":
+        from yiwang.core.errors import Forbidden
+
+        raise Forbidden("仅限工作人员使用")
+    return actor
+
+
+Staff = Annotated[Actor, Depends(staff_only)]

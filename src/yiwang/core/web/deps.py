@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy.orm import Session
 
-from yiwang.core import audit
+from yiwang.core import deferred
 from yiwang.core.db import new_session
 
 
@@ -22,7 +22,7 @@ def unit_of_work() -> Iterator[Session]:
         raise
     finally:
         session.close()
-        audit.flush_outside()
+        deferred.run_pending()
 
 
 # scope="function": commit runs when the route returns, before the response is sent, so a

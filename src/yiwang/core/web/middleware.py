@@ -9,7 +9,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from yiwang.core import audit
+from yiwang.core import deferred
 from yiwang.core.actor import client_ip_var, request_id_var
 from yiwang.core.metrics import LATENCY, REQUESTS
 
@@ -41,7 +41,7 @@ class RequestContext:
         client = scope.get("client")
         ip = client[0] if client else ""
         rid_token, ip_token = request_id_var.set(rid), client_ip_var.set(ip)
-        audit_token = audit.open_request_scope()
+        deferred_token = deferred.open_scope()
         status = 500
         start = time.perf_counter()
 
@@ -70,6 +70,6 @@ class RequestContext:
                 extra={"method": scope["method"], "path": scope["path"], "status": status,
                        "ms": round(elapsed * 1000, 2), "ip": ip},
             )  # fmt: skip
-            audit.close_request_scope(audit_token)
+            deferred.close_scope(deferred_token)
             request_id_var.reset(rid_token)
             client_ip_var.reset(ip_token)

@@ -123,8 +123,12 @@ def generate_city(size: str, seed: int = 2026) -> DemoCity:
     regions, grids, plan = _structure(size, seed)
     departments = _departments(regions)
     staff = _staff(size, plan, departments, grids)
-    first = plan.communities[0]
-    citizen = _community_persons(plan, first)[0]
+    # The demo citizen lives in 西湖区, where the demo clerk works, and is married, so the
+    # sharing story (婚姻登记信息 used for 不动产登记) is about them.
+    home = next((c for c in plan.communities if c.district == "330106"), plan.communities[0])
+    people = _community_persons(plan, home)
+    spouses = {p.household_no for p in people if p.relation == "配偶"}
+    citizen = next((p for p in people if p.relation == "户主" and p.household_no in spouses), people[0])
     enterprise = next(e for c in plan.communities for e in _community_enterprises(plan, c))
     counts = sum(c.persons for c in plan.communities), sum(c.enterprises for c in plan.communities)
     return DemoCity(size, seed, regions, grids, departments, staff, citizen, enterprise, *counts, plan)

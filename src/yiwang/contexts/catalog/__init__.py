@@ -1,0 +1,55 @@
+"""The catalog of government data resources (政务信息资源目录).
+
+Public surface: `resource_for_exchange` (the resource and its fields, for serving data),
+`RESOURCES` (the demo specs), `routers`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from yiwang.contexts.catalog import policies as _policies  # noqa: F401  (registers policies)
+from yiwang.contexts.catalog import repository as _repo
+from yiwang.contexts.catalog.specs import RESOURCES, FieldSpec, ResourceSpec
+
+__all__ = ["RESOURCES", "FieldSpec", "ResourceInfo", "ResourceSpec", "resource_for_exchange", "routers"]
+
+
+@dataclass(frozen=True)
+class ResourceInfo:
+    id: int
+    code: str
+    name: str
+    provider_department_id: int
+    share_type: str
+    share_basis: str
+    source_table: str
+    key_field: str
+    subject: str
+    fields: dict[str, FieldSpec]
+
+
+def resource_for_exchange(session: Session, code_or_id: str | int) -> ResourceInfo | None:
+    r = (
+        _repo.resource(session, code_or_id)
+        if isinstance(code_or_id, int)
+        else _repo.resource_by_code(session, code_or_id)
+    )
+    if r is None or not r.published:
+        return None
+    fields = _repo.fields_of(session, [r.id])[r.id]
+    return ResourceInfo(
+        id=r.id, code=r.code, name=r.name, provider_department_id=r.provider_department_id,
+        share_type=r.share_type, share_basis=r.share_basis, source_table=r.source_table, key_field=r.key_field,
+        subject=r.subject,
+        fields={f.name: FieldSpec(f.name, f.label, f.data_type, f.sensitivity, f.personal, f.description) for f in fields},
+    )  # fmt: skip
+
+
+def routers() -> list[Any]:
+    from yiwang.contexts.catalog import api, ckan, pages
+
+    return [api.router, ckan.router, pages.router]

@@ -1,0 +1,5 @@
+"""Catalog pages. Being written."""
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)

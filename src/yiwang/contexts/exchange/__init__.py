@@ -1,0 +1,16 @@
+"""The governed sharing exchange (数据共享交换): requests, grants, governed reads, usage
+log, subscriptions. Public surface: `routers`, `seed_sources`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yiwang.contexts.exchange import policies as _policies  # noqa: F401  (registers policies)
+
+__all__ = ["routers"]
+
+
+def routers() -> list[Any]:
+    from yiwang.contexts.exchange import api
+
+    return [api.router]

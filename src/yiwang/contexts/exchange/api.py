@@ -1,0 +1,163 @@
+"""JSON routes of the exchange under /api/v1/exchange."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import time
+from typing import Annotated
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+
+from yiwang.contexts import catalog
+from yiwang.contexts.exchange import actions, actions_use
+from yiwang.contexts.exchange.actions_use import UseContext
+from yiwang.contexts.exchange.schemas import (
+    ApproveIn,
+    BatchIn,
+    BatchOut,
+    GrantOut,
+    RecordsOut,
+    RefuseIn,
+    RequestIn,
+    RequestOut,
+    RevokeIn,
+    VerifyIn,
+    VerifyOut,
+)
+from yiwang.contexts.exchange.usage import refusals_logged
+from yiwang.contexts.identity import Caller
+from yiwang.core.errors import FieldError, ValidationFailed
+from yiwang.core.web.deps import DB
+
+router = APIRouter(prefix="/api/v1/exchange", tags=["exchange"])
+
+
+async def use_context(
+    request: Request,
+    actor: Caller,
+    x_user: Annotated[
+        str, Header(alias="X-User", max_length=300, description="代表的最终用户（UTF-8 百分号编码）")
+    ],
+    x_case_id: Annotated[
+        str, Header(alias="X-Case-Id", min_length=1, max_length=64, description="服务的办件编号")
+    ],
+    x_request_nonce: Annotated[
+        str, Header(alias="X-Request-Nonce", min_length=8, max_length=64, description="每次调用唯一，防重放")
+    ],
+    x_purpose: Annotated[str | None, Header(alias="X-Purpose", max_length=600)] = None,
+    x_client: Annotated[str | None, Header(alias="X-Client", max_length=64)] = None,
+) -> UseContext:
+    if x_client and actor.client_id and x_client != actor.client_id:
+        raise ValidationFailed(
+            "X-Client 与访问令牌所属接入系统不一致", [FieldError("X-Client", "与访问令牌不一致")]
+        )
+    body = await request.body()
+    digest = hashlib.sha256()
+    for part in (request.method, request.url.path, request.url.query, x_request_nonce):
+        digest.update(part.encode() + b"\x00")
+    digest.update(body)
+    return UseContext(
+        end_user=unquote(x_user)[:100], case_id=x_case_id, purpose=unquote(x_purpose) if x_purpose else None,
+        nonce=x_request_nonce, request_hash=digest.hexdigest(), started=time.perf_counter(),
+    )  # fmt: skip
+
+
+Use = Annotated[UseContext, Depends(use_context)]
+
+
+def _fields(fields: str | None) -> list[str] | None:
+    return [f.strip() for f in fields.split(",") if f.strip()] if fields else None
+
+
+def _resource_id(db: DB, code: str) -> int | None:
+    res = catalog.resource_for_exchange(db, code)
+    return res.id if res else None
+
+
+@router.get(
+    "/resources/{code}/records/{key}",
+    response_model=RecordsOut,
+    summary="按主键查询（身份证号或统一社会信用代码）",
+)
+def lookup(code: str, key: str, db: DB, actor: Caller, ctx: Use, fields: str | None = None) -> RecordsOut:
+    with refusals_logged(actor, ctx, "lookup", _resource_id(db, code)):
+        return actions_use.record_lookup(db, actor, code, key, _fields(fields), ctx)
+
+
+@router.post("/resources/{code}/batch", response_model=BatchOut, summary="批量按主键查询（最多 1000 个）")
+def batch(code: str, body: BatchIn, db: DB, actor: Caller, ctx: Use) -> BatchOut:
+    with refusals_logged(actor, ctx, "batch", _resource_id(db, code)):
+        return actions_use.record_batch(db, actor, code, body.keys, body.fields, ctx)
+
+
+@router.get("/resources/{code}/records", response_model=RecordsOut, summary="条件查询（游标分页）")
+def query(
+    code: str,
+    request: Request,
+    db: DB,
+    actor: Caller,
+    ctx: Use,
+    fields: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> RecordsOut:
+    reserved = {"fields", "cursor", "limit"}
+    filters = {k: v for k, v in request.query_params.items() if k not in reserved}
+    try:
+        after = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode()) if cursor else 0
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed("分页游标无效", [FieldError("cursor", "分页游标无效")]) from None
+    with refusals_logged(actor, ctx, "query", _resource_id(db, code)):
+        out, last = actions_use.record_query(db, actor, code, filters, _fields(fields), after, limit, ctx)
+    if last is not None:
+        out.next_cursor = base64.urlsafe_b64encode(str(last).encode()).decode().rstrip("=")
+    return out
+
+
+@router.post("/resources/{code}/verify", response_model=VerifyOut, summary="数据核验：只回答是否一致")
+def verify(code: str, body: VerifyIn, db: DB, actor: Caller, ctx: Use) -> VerifyOut:
+    with refusals_logged(actor, ctx, "verify", _resource_id(db, code)):
+        return actions_use.record_verify(db, actor, code, body.key, body.values, ctx)
+
+
+@router.post("/requests", response_model=RequestOut, status_code=201, summary="提出共享申请")
+def request_create(body: RequestIn, db: DB, actor: Caller) -> RequestOut:
+    return actions.request_create(db, actor, body)
+
+
+@router.get("/requests", response_model=list[RequestOut], summary="共享申请列表")
+def request_list(
+    db: DB,
+    actor: Caller,
+    direction: Annotated[str, Query(pattern="^(incoming|outgoing|overdue|all)$")] = "incoming",
+    status: Annotated[str | None, Query(pattern="^(pending|approved|refused)$")] = None,
+) -> list[RequestOut]:
+    return actions.request_list(db, actor, direction, status)
+
+
+@router.get("/requests/{request_id}", response_model=RequestOut, summary="共享申请详情")
+def request_read(request_id: int, db: DB, actor: Caller) -> RequestOut:
+    return actions.request_read(db, actor, request_id)
+
+
+@router.post("/requests/{request_id}/approve", response_model=RequestOut, summary="同意共享申请")
+def request_approve(request_id: int, body: ApproveIn, db: DB, actor: Caller) -> RequestOut:
+    return actions.request_approve(db, actor, request_id, body)
+
+
+@router.post("/requests/{request_id}/refuse", response_model=RequestOut, summary="拒绝共享申请（须说明理由）")
+def request_refuse(request_id: int, body: RefuseIn, db: DB, actor: Caller) -> RequestOut:
+    return actions.request_refuse(db, actor, request_id, body)
+
+
+@router.get("/grants", response_model=list[GrantOut], summary="本部门获得的授权")
+def grant_list(db: DB, actor: Caller) -> list[GrantOut]:
+    return actions.grant_list(db, actor)
+
+
+@router.post("/grants/{grant_id}/revoke", response_model=GrantOut, summary="撤销授权")
+def grant_revoke(grant_id: int, body: RevokeIn, db: DB, actor: Caller) -> GrantOut:
+    return actions.grant_revoke(db, actor, grant_id, body)

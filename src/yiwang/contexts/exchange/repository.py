@@ -1,0 +1,265 @@
+"""All SQL of the exchange. Grants compile here to a column list and a WHERE clause: rows
+outside the scope and fields outside the grant are never fetched."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, Select, case, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from yiwang.contexts.exchange.models import (
+    ChangeLog,
+    Delivery,
+    Grant,
+    GrantUsage,
+    SharingRequest,
+    Subscription,
+    UsageLog,
+)
+from yiwang.contexts.exchange.sources import SOURCE_TABLES, key_column
+from yiwang.core.codes import region_prefix
+
+INTERNAL = ("id", "subject_person_id", "subject_enterprise_id", "region_code")
+
+
+def add(session: Session, obj: object) -> None:
+    session.add(obj)
+    session.flush()
+
+
+def request(session: Session, request_id: int, for_update: bool = False) -> SharingRequest | None:
+    if for_update:
+        return session.scalar(select(SharingRequest).where(SharingRequest.id == request_id).with_for_update())
+    return session.get(SharingRequest, request_id)
+
+
+def requests(
+    session: Session, department_id: int | None, direction: str, status: str | None, limit: int = 200
+) -> list[SharingRequest]:
+    q = select(SharingRequest).order_by(SharingRequest.id.desc()).limit(limit)
+    if direction == "incoming" and department_id is not None:
+        q = q.where(SharingRequest.provider_department_id == department_id)
+    elif direction == "outgoing" and department_id is not None:
+        q = q.where(SharingRequest.consumer_department_id == department_id)
+    if status:
+        q = q.where(SharingRequest.status == status)
+    return list(session.scalars(q))
+
+
+def overdue_requests(session: Session, now: datetime, only_unescalated: bool = False) -> list[SharingRequest]:
+    q = select(SharingRequest).where(SharingRequest.status == "pending", SharingRequest.due_at < now)
+    if only_unescalated:
+        q = q.where(SharingRequest.escalated_at.is_(None))
+    return list(session.scalars(q.order_by(SharingRequest.due_at)))
+
+
+def grant(session: Session, grant_id: int) -> Grant | None:
+    return session.get(Grant, grant_id)
+
+
+def grants_for(session: Session, department_id: int, resource_id: int) -> list[Grant]:
+    return list(
+        session.scalars(
+            select(Grant)
+            .where(Grant.consumer_department_id == department_id, Grant.resource_id == resource_id)
+            .order_by(Grant.id.desc())
+        )
+    )
+
+
+def grants(session: Session, consumer_id: int | None = None, resource_id: int | None = None) -> list[Grant]:
+    q = select(Grant).order_by(Grant.id.desc())
+    if consumer_id is not None:
+        q = q.where(Grant.consumer_department_id == consumer_id)
+    if resource_id is not None:
+        q = q.where(Grant.resource_id == resource_id)
+    return list(session.scalars(q))
+
+
+def consume_quota(session: Session, grant_id: int, day: date, n: int, quota: int) -> bool:
+    """Atomically add n to today's count if it stays within the quota."""
+    if n > quota:
+        return False
+    bump = (
+        update(GrantUsage)
+        .where(GrantUsage.grant_id == grant_id, GrantUsage.day == day, GrantUsage.used + n <= quota)
+        .values(used=GrantUsage.used + n)
+    )
+    if session.execute(bump).rowcount:  # type: ignore[attr-defined]
+        return True
+    exists = session.scalar(
+        select(GrantUsage.used).where(GrantUsage.grant_id == grant_id, GrantUsage.day == day)
+    )
+    if exists is not None:
+        return False
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+    session.execute(upsert(GrantUsage).values(grant_id=grant_id, day=day, used=0).on_conflict_do_nothing())
+    return bool(session.execute(bump).rowcount)  # type: ignore[attr-defined]
+
+
+def quota_used(session: Session, grant_id: int, day: date) -> int:
+    return (
+        session.scalar(select(GrantUsage.used).where(GrantUsage.grant_id == grant_id, GrantUsage.day == day))
+        or 0
+    )
+
+
+def _selected(table_name: str, fields: Sequence[str], types: dict[str, str]) -> list[Column]:
+    t = SOURCE_TABLES[table_name]
+    cols = []
+    for f in fields:
+        if types[f] == "id_number":
+            cols += [t.c[f"{f}_enc"], t.c[f"{f}_idx"]]
+        elif f not in INTERNAL:
+            cols.append(t.c[f])
+    cols += [t.c[c] for c in INTERNAL]
+    return cols
+
+
+def governed_select(
+    table_name: str,
+    fields: Sequence[str],
+    types: dict[str, str],
+    row_scope: str,
+    key_field: str | None = None,
+    keys: Sequence[str] | None = None,
+    filters: dict[str, str] | None = None,
+    after_id: int = 0,
+    limit: int | None = None,
+) -> Select[Any]:
+    """SELECT <granted columns> FROM <source> WHERE region in scope [AND key IN …] [AND filters]."""
+    t = SOURCE_TABLES[table_name]
+    q = select(*_selected(table_name, fields, types)).where(
+        t.c.region_code.startswith(region_prefix(row_scope))
+    )
+    if key_field is not None and keys is not None:
+        q = q.where(key_column(t, key_field, types[key_field]).in_(list(keys)))
+    for name, value in (filters or {}).items():
+        q = q.where(t.c[name] == value)
+    if after_id:
+        q = q.where(t.c.id > after_id)
+    q = q.order_by(t.c.id)
+    return q.limit(limit) if limit else q
+
+
+def fetch(session: Session, stmt: Select[Any]) -> list[dict[str, Any]]:
+    return [dict(r) for r in session.execute(stmt).mappings()]
+
+
+def log_usage(session: Session, row: dict[str, Any]) -> None:
+    session.execute(insert(UsageLog), [row])
+
+
+def nonce_seen(session: Session, consumer: str, nonce: str) -> bool:
+    return (
+        session.scalar(select(UsageLog.id).where(UsageLog.consumer == consumer, UsageLog.nonce == nonce))
+        is not None
+    )
+
+
+def usage_stats(session: Session, since: datetime) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(
+            UsageLog.resource_id,
+            UsageLog.consumer_department_id,
+            func.count().label("calls"),
+            func.sum(UsageLog.rows).label("rows"),
+            func.sum(case((UsageLog.status >= 400, 1), else_=0)).label("refusals"),
+            func.avg(UsageLog.latency_ms).label("avg_ms"),
+            func.max(UsageLog.latency_ms).label("max_ms"),
+        )
+        .where(UsageLog.at >= since)
+        .group_by(UsageLog.resource_id, UsageLog.consumer_department_id)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def recent_usage(session: Session, limit: int = 50, refusals_only: bool = False) -> list[UsageLog]:
+    q = select(UsageLog).order_by(UsageLog.id.desc()).limit(limit)
+    if refusals_only:
+        q = q.where(UsageLog.status >= 400)
+    return list(session.scalars(q))
+
+
+def source_upsert(
+    session: Session, table_name: str, key_col: str, key_value: Any, values: dict[str, Any]
+) -> int:
+    """Insert or update one source row by its key; returns the row id."""
+    t = SOURCE_TABLES[table_name]
+    existing = session.scalar(select(t.c.id).where(t.c[key_col] == key_value))
+    if existing is None:
+        return int(session.execute(insert(t).values(**values).returning(t.c.id)).scalar_one())
+    session.execute(update(t).where(t.c.id == existing).values(**values))
+    return int(existing)
+
+
+def record_change(session: Session, resource_id: int, record_id: int, op: str, region_code: str) -> ChangeLog:
+    change = ChangeLog(resource_id=resource_id, record_id=record_id, op=op, region_code=region_code)
+    add(session, change)
+    return change
+
+
+def changes_after(session: Session, resource_id: int, after_seq: int, limit: int) -> list[ChangeLog]:
+    return list(
+        session.scalars(
+            select(ChangeLog)
+            .where(ChangeLog.resource_id == resource_id, ChangeLog.seq > after_seq)
+            .order_by(ChangeLog.seq)
+            .limit(limit)
+        )
+    )
+
+
+def subscriptions_for_resource(session: Session, resource_id: int) -> list[tuple[Subscription, Grant]]:
+    rows = session.execute(
+        select(Subscription, Grant)
+        .join(Grant, Grant.id == Subscription.grant_id)
+        .where(Grant.resource_id == resource_id, Subscription.active.is_(True), Grant.revoked_at.is_(None))
+    ).all()
+    return [(s, g) for s, g in rows]
+
+
+def subscription(session: Session, subscription_id: int) -> Subscription | None:
+    return session.get(Subscription, subscription_id)
+
+
+def due_deliveries(session: Session, now: datetime, limit: int) -> list[Delivery]:
+    q = (
+        select(Delivery)
+        .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+        .order_by(Delivery.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    return list(session.scalars(q))
+
+
+def deliveries(
+    session: Session, subscription_id: int, status: str | None = None, limit: int = 100
+) -> list[Delivery]:
+    q = (
+        select(Delivery)
+        .where(Delivery.subscription_id == subscription_id)
+        .order_by(Delivery.id.desc())
+        .limit(limit)
+    )
+    if status:
+        q = q.where(Delivery.status == status)
+    return list(session.scalars(q))
+
+
+def max_attempt_set(session: Session, subscription_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.max(Delivery.attempt_set)).where(Delivery.subscription_id == subscription_id)
+        )
+        or 0
+    )

@@ -1,0 +1,110 @@
+"""Pydantic shapes of the exchange."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RequestIn(Strict):
+    resource_code: str = Field(min_length=1, max_length=40)
+    fields: list[str] = Field(min_length=1, max_length=100)
+    purpose: str = Field(min_length=4, max_length=500)
+    legal_basis: str = Field(min_length=4, max_length=500)
+    row_scope: str | None = Field(None, pattern=r"^\d{6}(\d{3}){0,2}$")
+    valid_from: date | None = None
+    valid_to: date
+    daily_quota: int = Field(1000, ge=1, le=10_000_000)
+
+    @model_validator(mode="after")
+    def _period(self) -> RequestIn:
+        if self.valid_from and self.valid_to < self.valid_from:
+            raise ValueError("有效期结束日期不能早于开始日期")
+        if len(set(self.fields)) != len(self.fields):
+            raise ValueError("信息项重复")
+        return self
+
+
+class ApproveIn(Strict):
+    masked_fields: list[str] = Field(default_factory=list, max_length=100)
+    note: str = Field("", max_length=500)
+
+
+class RefuseIn(Strict):
+    reason: str = Field(min_length=4, max_length=500)
+
+
+class RevokeIn(Strict):
+    reason: str = Field(min_length=4, max_length=500)
+
+
+class RequestOut(BaseModel):
+    id: int
+    resource_code: str
+    resource_name: str
+    consumer: str
+    provider: str
+    fields: list[str]
+    purpose: str
+    legal_basis: str
+    row_scope: str
+    valid_from: date
+    valid_to: date
+    daily_quota: int
+    status: str
+    due_at: datetime | None
+    due_provisional: bool
+    overdue: bool
+    escalated_at: datetime | None
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    grant_id: int | None
+    created_at: datetime
+
+
+class GrantOut(BaseModel):
+    id: int
+    resource_code: str
+    consumer_department_id: int
+    fields: list[str]
+    masked_fields: list[str]
+    purpose: str
+    row_scope: str
+    valid_from: date
+    valid_to: date
+    daily_quota: int
+    used_today: int
+    revoked_at: datetime | None
+
+
+class BatchIn(Strict):
+    keys: list[str] = Field(min_length=1)
+    fields: list[str] | None = Field(None, max_length=100)
+
+
+class VerifyIn(Strict):
+    key: str = Field(min_length=1, max_length=40)
+    values: dict[str, str] = Field(min_length=1, max_length=50)
+
+
+class VerifyOut(BaseModel):
+    match: bool
+
+
+class RecordsOut(BaseModel):
+    resource: str
+    fields: list[str]
+    masked: list[str]
+    records: list[dict[str, Any]]
+    next_cursor: str | None = None
+
+
+class BatchOut(RecordsOut):
+    not_found: list[str]

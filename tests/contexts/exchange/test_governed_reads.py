@@ -1,0 +1,223 @@
+"""Every read is governed: granted fields only, masked as granted, rows in scope only,
+expired or revoked grants refused, quotas counted, replays refused, all logged."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import text
+
+from tests.contexts.exchange.helpers import (
+    ENTERPRISE_REG,
+    HOUSEHOLD,
+    dept_actor,
+    grant_for,
+    headers,
+    person_key,
+    token_for,
+)
+from yiwang.contexts.exchange import actions
+from yiwang.contexts.exchange.schemas import RevokeIn
+from yiwang.core.actor import SYSTEM
+from yiwang.core.db import transaction
+
+CONSUMER, REGION = "330106-public_security", "330106"
+
+
+def _setup(client, fields, masked=None, quota=10_000, valid_to=None, consumer=CONSUMER, region=REGION):  # type: ignore[no-untyped-def]
+    grant = grant_for(consumer, region, HOUSEHOLD, fields, masked, quota=quota, valid_to=valid_to)
+    return grant, token_for(client, consumer, region)
+
+
+def _usage(nonce: str) -> tuple[int, str | None] | None:
+    with transaction() as s:
+        row = s.execute(text("SELECT status, refusal FROM usage_log WHERE nonce = :n OR nonce LIKE :r"),
+                        {"n": nonce, "r": f"refused:{nonce}:%"}).first()  # fmt: skip
+    return (row[0], row[1]) if row else None
+
+
+def test_only_granted_fields_come_back_and_masked_ones_masked(client) -> None:
+    _grant, token = _setup(
+        client, ["id_number", "name", "birth_date", "address"], masked=["birth_date", "name"]
+    )
+    key, _pid = person_key("src_household", "330106")
+    h = headers(token)
+    r = client.get(f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}", headers=h)
+    assert r.status_code == 200, r.text
+    rec = r.json()["records"][0]
+    assert set(rec) == {"id_number", "name", "birth_date", "address"}
+    assert rec["birth_date"].endswith("-**-**") and "*" in rec["name"]
+    assert _usage(h["X-Request-Nonce"]) == (200, None)
+
+
+def test_fields_outside_the_grant_and_unknown_fields_are_refused_and_logged(client) -> None:
+    _grant, token = _setup(client, ["id_number", "name"])
+    key, _ = person_key("src_household", "330106")
+    h = headers(token)
+    r = client.get(
+        f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}", params={"fields": "name,address"}, headers=h
+    )
+    assert r.status_code == 403 and "address" in r.json()["detail"]
+    assert _usage(h["X-Request-Nonce"])[0] == 403  # type: ignore[index]
+    r = client.get(
+        f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}",
+        params={"fields": "salary"},
+        headers=headers(token),
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "fields"
+
+
+def test_rows_of_another_region_are_invisible(client) -> None:
+    _grant, token = _setup(client, ["id_number", "name"])
+    key, _ = person_key("src_household", "330102")
+    r = client.get(f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}", headers=headers(token))
+    assert r.status_code == 404
+    r = client.post(
+        f"/api/v1/exchange/resources/{HOUSEHOLD}/batch", json={"keys": [key]}, headers=headers(token)
+    )
+    assert r.status_code == 200 and r.json()["records"] == [] and r.json()["not_found"] == [key]
+
+
+def test_expired_and_revoked_grants_refuse(client) -> None:
+    consumer, region = "330106-transport", "330106"
+    grant, token = _setup(client, ["id_number", "name"], consumer=consumer, region=region)
+    key, _ = person_key("src_household", "330106")
+    assert (
+        client.get(
+            f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}", headers=headers(token)
+        ).status_code
+        == 200
+    )
+    with transaction() as s:
+        actions.grant_revoke(s, SYSTEM, grant, RevokeIn(reason="业务系统已下线"))
+    r = client.get(f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}", headers=headers(token))
+    assert r.status_code == 403 and "撤销" in r.json()["detail"]
+    with transaction() as s:
+        s.execute(text("UPDATE data_grant SET revoked_at = NULL, valid_to = :d WHERE id = :g"),
+                  {"d": date.today() - timedelta(days=2), "g": grant})  # fmt: skip
+    r = client.get(f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}", headers=headers(token))
+    assert r.status_code == 403 and "过期" in r.json()["detail"]
+
+
+def test_daily_quota_counts_rows_and_refuses_beyond(client) -> None:
+    consumer, region = "330106-education", "330106"
+    _grant, token = _setup(client, ["id_number", "name"], quota=3, consumer=consumer, region=region)
+    key, _ = person_key("src_household", "330106")
+    codes = [client.get(f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}", headers=headers(token)).status_code
+             for _ in range(4)]  # fmt: skip
+    assert codes == [200, 200, 200, 429]
+
+
+def test_a_replayed_nonce_is_refused(client) -> None:
+    _grant, token = _setup(client, ["id_number", "name"])
+    key, _ = person_key("src_household", "330106")
+    h = headers(token)
+    assert client.get(f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}", headers=h).status_code == 200
+    r = client.get(f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}", headers=h)
+    assert r.status_code == 409 and "重放" in r.json()["detail"]
+
+
+def test_oversized_batch_is_refused_and_a_batch_answers_in_one_call(client) -> None:
+    _grant, token = _setup(client, ["id_number", "name", "region_code"])
+    with transaction() as s:
+        n = s.execute(text("SELECT count(*) FROM src_household WHERE region_code LIKE '330106%'")).scalar()
+    keys = [person_key("src_household", "330106", f"id > {i * 3}")[0] for i in range(5)]
+    r = client.post(
+        f"/api/v1/exchange/resources/{HOUSEHOLD}/batch", json={"keys": keys}, headers=headers(token)
+    )
+    assert r.status_code == 200, r.text
+    assert len(r.json()["records"]) == len(set(keys)) and n
+    too_many = ["11010519491231002X"] * 1001
+    r = client.post(
+        f"/api/v1/exchange/resources/{HOUSEHOLD}/batch", json={"keys": too_many}, headers=headers(token)
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "keys"
+    r = client.post(
+        f"/api/v1/exchange/resources/{HOUSEHOLD}/batch", json={"keys": ["123"]}, headers=headers(token)
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "keys.0"
+
+
+def test_filtered_query_pages_with_a_cursor_within_scope(client) -> None:
+    _grant, token = _setup(client, ["id_number", "name", "gender", "region_code"])
+    seen: list[str] = []
+    cursor = None
+    for _ in range(3):
+        params = {"gender": "2", "limit": 5, **({"cursor": cursor} if cursor else {})}
+        r = client.get(
+            f"/api/v1/exchange/resources/{HOUSEHOLD}/records", params=params, headers=headers(token)
+        )
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert all(
+            rec["gender"] == "2" and rec["region_code"].startswith("330106") for rec in page["records"]
+        )
+        seen += [rec["id_number"] for rec in page["records"]]
+        cursor = page["next_cursor"]
+    assert len(seen) == len(set(seen)) == 15
+    r = client.get(
+        f"/api/v1/exchange/resources/{HOUSEHOLD}/records", params={"address": "x"}, headers=headers(token)
+    )
+    assert r.status_code == 422
+
+
+def test_verify_answers_only_match_or_not(client) -> None:
+    _grant, token = _setup(client, ["id_number", "name", "birth_date"])
+    key, _ = person_key("src_household", "330106")
+    with transaction() as s:
+        from yiwang.core import crypto
+
+        name = s.execute(text("SELECT name FROM src_household WHERE id_number_idx = :i"),
+                         {"i": crypto.blind_index(key, "ric")}).scalar()  # fmt: skip
+    r = client.post(f"/api/v1/exchange/resources/{HOUSEHOLD}/verify", json={"key": key, "values": {"name": name}},
+                    headers=headers(token))  # fmt: skip
+    assert r.json() == {"match": True}
+    r = client.post(f"/api/v1/exchange/resources/{HOUSEHOLD}/verify", json={"key": key, "values": {"name": "不是他"}},
+                    headers=headers(token))  # fmt: skip
+    assert r.json() == {"match": False}
+    r = client.post(f"/api/v1/exchange/resources/{HOUSEHOLD}/verify", json={"key": key, "values": {"address": "x"}},
+                    headers=headers(token))  # fmt: skip
+    assert r.status_code == 403
+
+
+def test_a_department_without_a_grant_gets_nothing(client) -> None:
+    token = token_for(client, "330106-health", "330106")
+    key, _ = person_key("src_household", "330106")
+    r = client.get(f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}", headers=headers(token))
+    assert r.status_code == 403 and "未获得" in r.json()["detail"]
+
+
+def test_enterprises_see_who_used_their_registration(client) -> None:
+    grant_for(CONSUMER, REGION, ENTERPRISE_REG, ["credit_code", "name", "status"])
+    token = token_for(client, CONSUMER, REGION)
+    with transaction() as s:
+        code, eid = s.execute(text("SELECT credit_code, subject_enterprise_id FROM src_enterprise_registration "
+                                   "WHERE region_code LIKE '330106%' ORDER BY id LIMIT 1")).one()  # fmt: skip
+    assert (
+        client.get(
+            f"/api/v1/exchange/resources/{ENTERPRISE_REG}/records/{code}", headers=headers(token)
+        ).status_code
+        == 200
+    )
+    with transaction() as s:
+        n = s.execute(
+            text("SELECT count(*) FROM audit_record WHERE subject_enterprise_id = :e"), {"e": eid}
+        ).scalar()
+    assert n >= 1
+
+
+def test_the_overdue_request_escalates_to_the_data_officer(as_user) -> None:
+    from yiwang.contexts.exchange.schemas import RequestIn
+
+    with transaction() as s:
+        req = actions.request_create(s, dept_actor("330106-housing", "330106"), RequestIn(
+            resource_code="330100-MZ-0001", fields=["name"], purpose="测试超期升级", legal_basis="测试依据条款",
+            valid_to=date.today() + timedelta(days=30)))  # fmt: skip
+        s.execute(text("UPDATE sharing_request SET due_at = :d WHERE id = :i"),
+                  {"d": req.created_at - timedelta(days=20), "i": req.id})  # fmt: skip
+    with transaction() as s:
+        assert actions.request_escalate_overdue(s, SYSTEM) >= 1
+    officer = as_user("officer")
+    overdue = officer.get("/api/v1/exchange/requests", params={"direction": "overdue"}).json()
+    row = next(o for o in overdue if o["id"] == req.id)
+    assert row["overdue"] and row["escalated_at"]
