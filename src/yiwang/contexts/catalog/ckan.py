@@ -280,7 +280,7 @@ def _when(text: str) -> datetime | None:
 
 
 def _apply_fq(ctx: Ctx, query: ResourceQuery, fq: str) -> ResourceQuery:
-    names, ids = None, None
+    lookups: tuple[dict[str, int], dict[str, int]] | None = None
     for m in _FQ_TERM.finditer(fq):
         sign, key, raw, bare = m.groups()
         if bare is not None:
@@ -289,9 +289,8 @@ def _apply_fq(ctx: Ctx, query: ResourceQuery, fq: str) -> ResourceQuery:
             raise _query_error(f"无法识别的筛选条件 {bare}")
         key, vals = key.lower(), _values(raw)
         if key in ("organization", "owner_org"):
-            if names is None:
-                names, ids = _dept_lookup(ctx)
-            lookup = names if key == "organization" else ids
+            lookups = lookups or _dept_lookup(ctx)
+            lookup = lookups[0] if key == "organization" else lookups[1]
             dept_ids = tuple(lookup[v.lower()] for v in vals if v.lower() in lookup)
             if sign == "-":
                 query = replace(query, exclude_provider_ids=query.exclude_provider_ids + dept_ids)

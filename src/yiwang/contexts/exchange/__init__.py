@@ -11,6 +11,6 @@ __all__ = ["routers"]
 
 
 def routers() -> list[Any]:
-    from yiwang.contexts.exchange import api
+    from yiwang.contexts.exchange import api, api_subscriptions, pages
 
-    return [api.router]
+    return [api.router, api_subscriptions.router, pages.router]

@@ -1,0 +1,5 @@
+"""Subscription routes. Being written."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/v1/exchange", tags=["exchange"])

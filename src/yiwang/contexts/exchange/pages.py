@@ -1,0 +1,5 @@
+"""Exchange pages. Being written."""
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
