@@ -65,6 +65,10 @@ def create_app(*, seal_in_background: bool = True) -> FastAPI:
     app.add_middleware(RequestContext)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(ops.router)
+    if settings.bench_endpoints:
+        from yiwang.core.web import bench
+
+        app.include_router(bench.router)
     for context in (identity, catalog, exchange):
         for router in context.routers():
             app.include_router(router)

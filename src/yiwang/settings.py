@@ -41,13 +41,30 @@ class Settings(BaseSettings):
     client_rate_per_minute: int = Field(600, description="default API requests per client and minute")
     log_level: str = Field("INFO", description="root log level")
     log_json: bool = Field(True, description="structured JSON logs")
+    bench_endpoints: bool = Field(False, description="mount /api/v1/_bench baselines (benchmarks only)")
     host: str = Field("127.0.0.1", description="bind address for `yiwang serve`")
     port: int = Field(8000, description="bind port for `yiwang serve`")
+    # Webhooks leave the city's network from the server itself. Without an allow-list a
+    # subscriber could name an internal address (database, metadata service, admin consoles)
+    # as its callback and make the server call it for them (SSRF). Only listed hosts are
+    # called; redirects are not followed and proxies from the environment are ignored.
+    webhook_allowed_hosts: str = Field(
+        "127.0.0.1,localhost",
+        description="comma-separated callback hosts subscriptions may use (SSRF guard)",
+    )
+    webhook_max_attempts: int = Field(8, description="delivery attempts before a webhook goes dead")
+    webhook_timeout: float = Field(10.0, description="seconds a webhook receiver may take to answer")
+    webhook_lease_seconds: float = Field(
+        60.0, description="how long a claimed delivery stays with its worker before others may retry it"
+    )
+    webhook_backoff_cap: float = Field(3600.0, description="longest wait between delivery attempts (s)")
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.env == "production" and self.secret_key == DEFAULT_SECRET:
             raise ValueError("YIWANG_SECRET_KEY must be set in production (refusing the default)")
+        if self.env == "production" and self.bench_endpoints:
+            raise ValueError("YIWANG_BENCH_ENDPOINTS must not be enabled in production")
         if self.env == "production" and len(self.secret_key) < 32:
             raise ValueError("YIWANG_SECRET_KEY must be at least 32 characters in production")
         return self

@@ -65,3 +65,11 @@ def test_production_refuses_the_default_secret() -> None:
     with pytest.raises(ValidationError, match="YIWANG_SECRET_KEY"):
         Settings(env="production", secret_key="dev-insecure-change-me")
     Settings(env="production", secret_key="x" * 40)
+
+
+def test_benchmark_baselines_are_off_by_default_and_refused_in_production(client) -> None:
+    from yiwang.settings import Settings
+
+    assert client.get("/api/v1/_bench/pk/person/1").status_code == 404
+    with pytest.raises(ValidationError, match="BENCH"):
+        Settings(env="production", secret_key="x" * 40, bench_endpoints=True)

@@ -20,6 +20,8 @@ def mask_value(data_type: str, value: Any) -> Any:
     text = str(value)
     if data_type == "credit_code":
         return text[:8] + "*" * 6 + text[-4:]
+    if len(text) <= 1:
+        return "*"
     if len(text) <= 4:
         return codes.mask_name(text)
     return text[:2] + "*" * (len(text) - 4) + text[-2:]

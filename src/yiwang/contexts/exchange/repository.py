@@ -136,9 +136,10 @@ def governed_select(
 ) -> Select[Any]:
     """SELECT <granted columns> FROM <source> WHERE region in scope [AND key IN …] [AND filters]."""
     t = SOURCE_TABLES[table_name]
-    q = select(*_selected(table_name, fields, types)).where(
-        t.c.region_code.startswith(region_prefix(row_scope))
-    )
+    cols = _selected(table_name, fields, types)
+    if key_field is not None and not any(c is key_column(t, key_field, types[key_field]) for c in cols):
+        cols.append(key_column(t, key_field, types[key_field]))  # to match answers to keys; never returned
+    q = select(*cols).where(t.c.region_code.startswith(region_prefix(row_scope)))
     if key_field is not None and keys is not None:
         q = q.where(key_column(t, key_field, types[key_field]).in_(list(keys)))
     for name, value in (filters or {}).items():
@@ -263,3 +264,65 @@ def max_attempt_set(session: Session, subscription_id: int) -> int:
         )
         or 0
     )
+
+
+# --- reads for the exchange pages and the monitor -------------------------------------------
+
+
+def usage_latency_p50(session: Session, since: datetime) -> dict[int | None, float]:
+    """Median latency per resource: the middle call(s) by rank within each resource's calls."""
+    ranked = (
+        select(
+            UsageLog.resource_id.label("resource_id"),
+            UsageLog.latency_ms.label("ms"),
+            func.row_number()
+            .over(partition_by=UsageLog.resource_id, order_by=UsageLog.latency_ms)
+            .label("rn"),
+            func.count().over(partition_by=UsageLog.resource_id).label("n"),
+        )
+        .where(UsageLog.at >= since)
+        .subquery()
+    )
+    middle = select(ranked.c.resource_id, func.avg(ranked.c.ms)).where(
+        ranked.c.rn * 2 >= ranked.c.n, ranked.c.rn * 2 <= ranked.c.n + 2
+    )
+    return {rid: float(ms) for rid, ms in session.execute(middle.group_by(ranked.c.resource_id)).all()}
+
+
+def refusal_reasons(session: Session, since: datetime, limit: int = 10) -> list[tuple[str, int]]:
+    n = func.count().label("n")
+    rows = session.execute(
+        select(UsageLog.refusal, n)
+        .where(UsageLog.at >= since, UsageLog.status >= 400)
+        .group_by(UsageLog.refusal)
+        .order_by(n.desc())
+        .limit(limit)
+    ).all()
+    return [(reason or "", int(count)) for reason, count in rows]
+
+
+def resource_calls_by_department(session: Session, resource_id: int, since: datetime) -> dict[int, int]:
+    """Answered calls on one resource per consumer department since a moment."""
+    rows = session.execute(
+        select(UsageLog.consumer_department_id, func.count())
+        .where(UsageLog.resource_id == resource_id, UsageLog.at >= since, UsageLog.status < 400)
+        .group_by(UsageLog.consumer_department_id)
+    ).all()
+    return {int(d): int(n) for d, n in rows if d is not None}
+
+
+def grants_provided(session: Session, provider_department_id: int, limit: int = 200) -> list[Grant]:
+    """Grants on the resources a department provides (through their requests)."""
+    return list(
+        session.scalars(
+            select(Grant)
+            .join(SharingRequest, SharingRequest.id == Grant.request_id)
+            .where(SharingRequest.provider_department_id == provider_department_id)
+            .order_by(Grant.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def grant_of_request(session: Session, request_id: int) -> Grant | None:
+    return session.scalar(select(Grant).where(Grant.request_id == request_id))

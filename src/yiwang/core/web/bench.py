@@ -1,0 +1,27 @@
+"""Baseline endpoints for benchmarks only (YIWANG_BENCH_ENDPOINTS=true, never in production):
+the same server, driver, pool and unit of work as the governed API, minus the governance,
+so a governed call can be measured as a ratio against a bare primary-key read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import Table, select
+
+from yiwang.core.db import Base
+from yiwang.core.errors import NotFound
+from yiwang.core.web.deps import DB
+
+router = APIRouter(prefix="/api/v1/_bench", include_in_schema=False)
+
+
+@router.get("/pk/{table}/{row_id}")
+def primary_key_read(table: str, row_id: int, db: DB) -> dict[str, Any]:
+    t: Table | None = Base.metadata.tables.get(table)
+    if t is None:
+        raise NotFound("no such table")
+    row = db.execute(select(t).where(t.c.id == row_id)).mappings().first()
+    if row is None:
+        raise NotFound("no such row")
+    return {k: (v.hex() if isinstance(v, bytes) else v) for k, v in row.items()}
