@@ -36,7 +36,16 @@ def _register_gauges() -> None:
         pool = db.get_engine().pool
         return float(getattr(pool, "checkedout", lambda: 0)())
 
+    def audit_figure(which: str) -> float:
+        from yiwang.core import audit_repository
+
+        with db.transaction() as s:
+            return float(audit_repository.unsealed_count(s) if which == "unsealed" else audit_repository.count(s))
+
     metrics.gauge("yiwang_db_pool_checked_out", "database connections in use", pool_checked_out)
+    metrics.gauge("yiwang_audit_records", "audit records written", lambda: audit_figure("all"))
+    metrics.gauge("yiwang_audit_unsealed", "audit records not yet linked into the hash chain",
+                  lambda: audit_figure("unsealed"))  # fmt: skip
 
 
 def create_app(*, seal_in_background: bool = True) -> FastAPI:

@@ -34,6 +34,7 @@ def test_metrics_count_requests_per_route(client) -> None:
     assert 'yiwang_http_requests_total{method="GET",route="/healthz",status="200"}' in body
     assert "yiwang_http_request_duration_seconds_bucket" in body
     assert "yiwang_db_pool_checked_out" in body
+    assert "yiwang_audit_records" in body and "yiwang_audit_unsealed" in body
 
 
 def test_openapi_31_and_docs_load_only_local_assets(client) -> None:
