@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import time
 from typing import Annotated
@@ -31,6 +29,7 @@ from yiwang.contexts.exchange.usage import refusals_logged
 from yiwang.contexts.identity import Caller
 from yiwang.core.errors import FieldError, ValidationFailed
 from yiwang.core.web.deps import DB
+from yiwang.core.web.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["exchange"])
 
@@ -106,14 +105,10 @@ def query(
 ) -> RecordsOut:
     reserved = {"fields", "cursor", "limit"}
     filters = {k: v for k, v in request.query_params.items() if k not in reserved}
-    try:
-        after = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode()) if cursor else 0
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed("分页游标无效", [FieldError("cursor", "分页游标无效")]) from None
+    after = decode_cursor(cursor)
     with refusals_logged(actor, ctx, "query", _resource_id(db, code)):
         out, last = actions_use.record_query(db, actor, code, filters, _fields(fields), after, limit, ctx)
-    if last is not None:
-        out.next_cursor = base64.urlsafe_b64encode(str(last).encode()).decode().rstrip("=")
+    out.next_cursor = encode_cursor(last)
     return out
 
 

@@ -28,6 +28,7 @@ from yiwang.contexts.identity.web import Caller, LoggedIn
 from yiwang.core import authz
 from yiwang.core.errors import FieldError, Unauthenticated, ValidationFailed
 from yiwang.core.web.deps import DB
+from yiwang.core.web.pagination import decode_cursor, encode_cursor
 from yiwang.core.web.templating import local_time
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
@@ -45,19 +46,8 @@ Purpose = Annotated[str | None, Depends(_purpose)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
-def _cursor_in(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        return int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed("分页游标无效", [FieldError("cursor", "分页游标无效")]) from None
-
-
 def _cursor_out(items: list[Any], limit: int) -> str | None:
-    if len(items) < limit:
-        return None
-    return base64.urlsafe_b64encode(str(items[-1].id).encode()).decode().rstrip("=")
+    return encode_cursor(items[-1].id) if len(items) == limit else None
 
 
 @router.post("/oauth/token", response_model=TokenOut, summary="换取访问令牌（OAuth 2.0 client_credentials）")
@@ -115,7 +105,7 @@ def persons(
 ) -> Page[PersonOut]:
     if id_number:
         return Page(items=[actions.person_find(db, actor, id_number, purpose)])
-    items = actions.person_list(db, actor, region_code, name, _cursor_in(cursor), limit)
+    items = actions.person_list(db, actor, region_code, name, decode_cursor(cursor), limit)
     return Page(items=items, next_cursor=_cursor_out(items, limit))
 
 
@@ -145,7 +135,7 @@ def enterprises(
 ) -> Page[EnterpriseOut]:
     if credit_code:
         return Page(items=[actions.enterprise_find(db, actor, credit_code)])
-    items = actions.enterprise_list(db, actor, region_code, _cursor_in(cursor), limit)
+    items = actions.enterprise_list(db, actor, region_code, decode_cursor(cursor), limit)
     return Page(items=items, next_cursor=_cursor_out(items, limit))
 
 

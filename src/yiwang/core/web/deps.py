@@ -9,20 +9,15 @@ from fastapi import Depends
 from sqlalchemy.orm import Session
 
 from yiwang.core import deferred
-from yiwang.core.db import new_session
+from yiwang.core.db import transaction
 
 
 def unit_of_work() -> Iterator[Session]:
-    session = new_session()
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        with transaction() as session:
+            yield session
     finally:
-        session.close()
-        deferred.run_pending()
+        deferred.run_pending()  # e.g. refusals logged after the refused request rolled back
 
 
 # scope="function": commit runs when the route returns, before the response is sent, so a
