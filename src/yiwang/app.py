@@ -10,8 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from yiwang.contexts import catalog, exchange, identity
-from yiwang.core import authz, db, logging, metrics
-from yiwang.core.audit_sealer import Sealer
+from yiwang.core import authz, db, jobs, logging, metrics
 from yiwang.core.web import errors, ops
 from yiwang.core.web.middleware import RequestContext
 from yiwang.settings import get_settings
@@ -40,7 +39,9 @@ def _register_gauges() -> None:
         from yiwang.core import audit_repository
 
         with db.transaction() as s:
-            return float(audit_repository.unsealed_count(s) if which == "unsealed" else audit_repository.count(s))
+            return float(
+                audit_repository.unsealed_count(s) if which == "unsealed" else audit_repository.count(s)
+            )
 
     metrics.gauge("yiwang_db_pool_checked_out", "database connections in use", pool_checked_out)
     metrics.gauge("yiwang_audit_records", "audit records written", lambda: audit_figure("all"))
@@ -48,18 +49,33 @@ def _register_gauges() -> None:
                   lambda: audit_figure("unsealed"))  # fmt: skip
 
 
+def register_jobs() -> None:
+    """Every periodic job: audit sealing, overdue sharing requests, webhook delivery."""
+    from yiwang.contexts.exchange.tasks import register_jobs as exchange_jobs
+
+    jobs.register_core_jobs(get_settings().audit_seal_interval)
+    exchange_jobs()
+
+
 def create_app(*, seal_in_background: bool = True) -> FastAPI:
+    """`seal_in_background=False` starts no background threads at all (tests run jobs themselves
+    with `core.jobs.run_once`); otherwise the job runner (audit sealing, escalation, webhook
+    delivery) runs in a daemon thread for the app's lifetime."""
     settings = get_settings()
     logging.configure(settings.log_level, settings.log_json)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        sealer = Sealer(settings.audit_seal_interval)
+        runner = jobs.Runner()
         if seal_in_background:
-            sealer.start()
+            register_jobs()
+            runner.start()
         yield
         if seal_in_background:
-            sealer.stop()
+            runner.stop()
+            from yiwang.core.audit_sealer import seal_all
+
+            seal_all()
 
     app = FastAPI(
         title="一网 yiwang API",

@@ -16,12 +16,14 @@ demo_app = typer.Typer(help="demo city")
 user_app = typer.Typer(help="login accounts")
 client_app = typer.Typer(help="API clients (calling systems)")
 audit_app = typer.Typer(help="tamper-evident audit log")
+jobs_app = typer.Typer(help="periodic jobs: audit sealing, escalation, webhook delivery")
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),
     (user_app, "user"),
     (client_app, "client"),
     (audit_app, "audit"),
+    (jobs_app, "jobs"),
 ):
     app.add_typer(sub, name=name)
 
@@ -131,6 +133,59 @@ def audit_checkpoint() -> None:
     with transaction() as s:
         cp = audit.checkpoint(s)
     typer.echo(f"signed checkpoint at {cp.chain_seq} key {cp.key_id}" if cp else "audit log is empty")
+
+
+def _register_jobs() -> list[str]:
+    from yiwang.contexts.exchange.tasks import register_jobs
+    from yiwang.core import jobs
+
+    jobs.register_core_jobs(get_settings().audit_seal_interval)
+    register_jobs()
+    return [j.name for j in jobs.registered()]
+
+
+@jobs_app.command("run-once")
+def jobs_run_once(
+    job: Annotated[list[str] | None, typer.Option("--job", help="run only this job (repeatable)")] = None,
+) -> None:
+    """Run every periodic job (or the named ones) once, now."""
+    from yiwang.core import jobs
+
+    names = _register_jobs()
+    unknown = [j for j in job or [] if j not in names]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown job {', '.join(unknown)}; known: {', '.join(names)}", param_hint="--job"
+        )
+    failed = False
+    for name, result in jobs.run_once(job or None).items():
+        failed = failed or isinstance(result, Exception)
+        typer.echo(f"{name}: {'FAILED ' if isinstance(result, Exception) else ''}{result!r}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@jobs_app.command("run")
+def jobs_run() -> None:
+    """Run the periodic jobs in the foreground until interrupted (safe next to the server's runner).
+
+    Jobs tolerate several processes: row claims with SKIP LOCKED, per-job advisory locks."""
+    import time
+
+    from yiwang.core import jobs
+
+    names = _register_jobs()
+    typer.echo(f"running jobs: {', '.join(names)} (Ctrl-C to stop)")
+    runner = jobs.Runner()
+    runner.start()
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runner.stop()
+        typer.echo(f"stopped; runs: {runner.runs}")
 
 
 @app.command("settings")

@@ -1,4 +1,5 @@
-"""Background sealing of the audit chain inside the server process (a thread, not a lock)."""
+"""Sealing of the audit chain: `seal_all()` is the `audit.seal` job of `core.jobs`; `Sealer` is
+the standalone thread it replaced (kept for callers that seal on their own)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,18 @@ from yiwang.core.db import transaction
 from yiwang.core.metrics import AUDIT_SEALED
 
 log = logging.getLogger(__name__)
+
+
+def seal_all() -> int:
+    """Link every pending record into the chain, a batch per transaction (the `audit.seal` job)."""
+    total = 0
+    while True:
+        with transaction() as s:
+            n = audit.seal(s)
+        total += n
+        AUDIT_SEALED.inc(n)
+        if n == 0:
+            return total
 
 
 class Sealer:
@@ -27,14 +40,7 @@ class Sealer:
         self.seal_all()
 
     def seal_all(self) -> int:
-        total = 0
-        while True:
-            with transaction() as s:
-                n = audit.seal(s)
-            total += n
-            AUDIT_SEALED.inc(n)
-            if n == 0:
-                return total
+        return seal_all()
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

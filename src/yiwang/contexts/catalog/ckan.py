@@ -45,6 +45,7 @@ router = APIRouter(prefix="/api", tags=["ckan"])
 log = logging.getLogger(__name__)
 
 ROWS_DEFAULT, ROWS_MAX = 10, 1000  # CKAN: rows defaults to 10 and is capped at ckan.search.rows_max
+OFFSET_MAX = 10**9  # larger numbers are refused; rows and limits are capped at their maxima, as CKAN does
 ORG_LIST_MAX, ORG_LIST_ALL_FIELDS_MAX = 1000, 25  # CKAN's group_and_organization_list(_all_fields)_max
 SORTS = {  # CKAN sort field -> repository order
     "metadata_modified": "modified", "metadata_created": "created", "name": "code",
@@ -119,7 +120,7 @@ async def read_call(request: Request, db: DB) -> Call:
     return call
 
 
-def _natural(data: dict[str, Any], key: str, default: int | None) -> int | None:
+def _natural(data: dict[str, Any], key: str, default: int | None, hi: int = OFFSET_MAX) -> int | None:
     value = data.get(key)
     if value is None or value == "":
         return default
@@ -131,6 +132,8 @@ def _natural(data: dict[str, Any], key: str, default: int | None) -> int | None:
         raise _invalid(key, "必须是非负整数") from None
     if number < 0:
         raise _invalid(key, "必须是非负整数")
+    if number > hi:
+        raise _invalid(key, f"不能大于 {hi}")
     return number
 
 
@@ -422,7 +425,10 @@ def _answer(status: int, body: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type="application/json;charset=utf-8")
 
 
-@router.api_route("/3/action/{name}", methods=["GET", "POST"], summary="CKAN Action API（只读）")
+@router.get("/3/action/{name}", summary="CKAN Action API（只读，查询参数）", operation_id="ckan_action_get")
+@router.post(
+    "/3/action/{name}", summary="CKAN Action API（只读，JSON 请求体）", operation_id="ckan_action_post"
+)
 @router.api_route("/action/{name}", methods=["GET", "POST"], include_in_schema=False)
 def action(name: str, request: Request, db: DB, call: Annotated[Call, Depends(read_call)]) -> JSONResponse:
     fn = ACTIONS.get(name)

@@ -173,3 +173,38 @@ def plan_read(
 @policy("exchange.request_escalate")
 def request_escalate(actor: Actor, _t: Any) -> Decision:
     return ALLOW if actor.kind == "system" else deny("仅由系统定时任务执行")
+
+
+@policy("exchange.consumers_read")
+def consumers_read(actor: Actor, _t: Any) -> Decision:
+    """Which departments use a resource: organisation data, open to any logged-in staff."""
+    if actor.kind == "user" and actor.is_staff:
+        return ALLOW
+    return deny("仅工作人员可查看资源的使用方")
+
+
+@dataclass(frozen=True)
+class ProviderTarget:
+    """A change to a resource's source data, by the department that provides it."""
+
+    provider_department_id: int
+
+
+@policy("exchange.source_record_upsert")
+def source_record_upsert(actor: Actor, t: ProviderTarget) -> Decision:
+    if _in_department(actor, t.provider_department_id):
+        return ALLOW
+    return deny("只有数据提供部门的工作人员或接入系统可以更新源数据")
+
+
+@policy("exchange.subscription_list")
+def subscription_list(actor: Actor, _t: Any) -> Decision:
+    if actor.department_id is not None and (actor.kind == "client" or actor.is_staff):
+        return ALLOW
+    return deny("仅部门接入系统或工作人员可查看订阅")
+
+
+@policy("exchange.subscription_pull")
+def subscription_pull(actor: Actor, t: UseTarget) -> Decision:
+    """Pulling changes reads shared data: the same rule as any read under the grant."""
+    return record_read(actor, t)

@@ -326,3 +326,100 @@ def grants_provided(session: Session, provider_department_id: int, limit: int = 
 
 def grant_of_request(session: Session, request_id: int) -> Grant | None:
     return session.scalar(select(Grant).where(Grant.request_id == request_id))
+
+
+# --- subscriptions: change feed and the webhook delivery outbox ---------------------------
+
+_CHANGE_LOCK = 0x7977  # advisory-lock namespace (two-key form) for change_log appends
+
+
+def lock_resource_changes(session: Session, resource_id: int) -> None:
+    """Serialise change_log appends per resource until commit (PostgreSQL), so `seq` order is
+    commit order and a reader's cursor never skips a change that commits late. SQLite has
+    one writer at a time anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_CHANGE_LOCK, resource_id)))
+
+
+def add_all(session: Session, objs: Sequence[object]) -> None:
+    session.add_all(objs)
+    session.flush()
+
+
+def change(session: Session, seq: int) -> ChangeLog | None:
+    return session.get(ChangeLog, seq)
+
+
+def changes_in_scope(
+    session: Session, resource_id: int, row_scope: str, after_seq: int, limit: int
+) -> list[ChangeLog]:
+    """Changes of a resource after a cursor whose row was in the region scope when changed."""
+    return list(
+        session.scalars(
+            select(ChangeLog)
+            .where(
+                ChangeLog.resource_id == resource_id,
+                ChangeLog.seq > after_seq,
+                ChangeLog.region_code.startswith(region_prefix(row_scope)),
+            )
+            .order_by(ChangeLog.seq)
+            .limit(limit)
+        )
+    )
+
+
+def governed_rows_by_id(
+    table_name: str, fields: Sequence[str], types: dict[str, str], row_scope: str, ids: Sequence[int]
+) -> Select[Any]:
+    """The governed SELECT (granted columns only, region in scope) narrowed to some row ids."""
+    t = SOURCE_TABLES[table_name]
+    return governed_select(table_name, fields, types, row_scope).where(t.c.id.in_(list(ids)))
+
+
+def subscriptions_of_department(session: Session, department_id: int) -> list[tuple[Subscription, Grant]]:
+    rows = session.execute(
+        select(Subscription, Grant)
+        .join(Grant, Grant.id == Subscription.grant_id)
+        .where(Grant.consumer_department_id == department_id, Subscription.active.is_(True))
+        .order_by(Subscription.id.desc())
+    ).all()
+    return [(s, g) for s, g in rows]
+
+
+def claim_due_deliveries(session: Session, now: datetime, limit: int) -> list[Delivery]:
+    """Deliveries to attempt now: pending ones whose time has come, and 'sending' ones whose
+    lease ran out (their worker died mid-flight). Row-locked with SKIP LOCKED on PostgreSQL,
+    so concurrent workers split the work instead of queueing on each other."""
+    q = (
+        select(Delivery)
+        .where(Delivery.status.in_(("pending", "sending")), Delivery.next_attempt_at <= now)
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    return list(session.scalars(q))
+
+
+def finish_delivery(session: Session, delivery_id: int, attempts: int, values: dict[str, Any]) -> bool:
+    """Record an attempt's outcome only while this worker still holds the claim: a worker whose
+    lease ran out and whose delivery was claimed again finds `attempts` moved on (fencing)."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status == "sending", Delivery.attempts == attempts)
+        .values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def drop_open_deliveries(session: Session, subscription_id: int, reason: str) -> int:
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.subscription_id == subscription_id, Delivery.status.in_(("pending", "sending")))
+        .values(status="dropped", last_error=reason)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def subscription_for_update(session: Session, subscription_id: int) -> Subscription | None:
+    return session.scalar(select(Subscription).where(Subscription.id == subscription_id).with_for_update())
