@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from tests.contexts.exchange.helpers import HOUSEHOLD, department_id, dept_actor
-from yiwang.contexts.exchange import actions_use
-from yiwang.contexts.exchange.actions_use import UseContext
+from yiwang.contexts.exchange import actions_use, governance
+from yiwang.contexts.exchange.governance import UseContext
 from yiwang.contexts.exchange.models import Grant, SharingRequest
 from yiwang.core import crypto
 from yiwang.core.codes import region_prefix
@@ -114,14 +114,14 @@ def test_no_answer_exceeds_its_grant(g: dict[str, Any], q: dict[str, Any]) -> No
     grant = _install_grant(g["fields"], masked, scope)
     actor = dept_actor(CONSUMER, "330100")
     fetched: list[dict[str, Any]] = []
-    real_fetch = actions_use.repo.fetch
+    real_fetch = governance.repo.fetch
 
     def spy(session: Any, stmt: Any) -> list[dict[str, Any]]:
         rows = real_fetch(session, stmt)
         fetched.extend(rows)
         return rows
 
-    with patch.object(actions_use.repo, "fetch", spy), transaction() as s:
+    with patch.object(governance.repo, "fetch", spy), transaction() as s:
         try:
             if q["op"] == "query":
                 filters = {"gender": q["gender"]} if q["gender"] and "gender" in g["fields"] else {}

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from yiwang.contexts import catalog
 from yiwang.contexts.exchange import delivery
 from yiwang.contexts.exchange import repository as repo
-from yiwang.contexts.exchange.actions_use import MAX_PAGE, UseContext, _account, _pick_grant, _shape
-from yiwang.contexts.exchange.actions_use import _prepare as _count_call
+from yiwang.contexts.exchange.governance import MAX_PAGE, UseContext, account_read, pick_grant, shape_row
+from yiwang.contexts.exchange.governance import admit_call as _count_call
 from yiwang.contexts.exchange.models import Grant, Subscription
 from yiwang.contexts.exchange.policies import UseTarget, grant_refusal
 from yiwang.contexts.exchange.schemas_subscriptions import (
@@ -42,7 +42,7 @@ def _use_target(session: Session, actor: Actor, code: str) -> tuple[catalog.Reso
     resource = catalog.resource_for_exchange(session, code)
     if resource is None:
         raise ValidationFailed("信息资源不存在", [FieldError("resource_code", "信息资源不存在", "unknown")])
-    return resource, _today_target(_pick_grant(session, actor, resource))
+    return resource, _today_target(pick_grant(session, actor, resource))
 
 
 def _owned(
@@ -152,8 +152,8 @@ def subscription_changes(
         started=time.perf_counter(),
     )  # fmt: skip
     _count_call(session, actor, ctx, grant, len(rows))
-    _account(session, actor, ctx, resource, grant, "pull", list(plan.fields), 0, list(rows.values()))
-    out = [ChangeOut(seq=c.seq, op=c.op, at=c.at, record=_shape(resource, plan, rows[c.record_id]))
+    account_read(session, actor, ctx, resource, grant, "pull", list(plan.fields), 0, list(rows.values()))
+    out = [ChangeOut(seq=c.seq, op=c.op, at=c.at, record=shape_row(resource, plan, rows[c.record_id]))
            for c in changes if c.record_id in rows]  # fmt: skip
     return ChangesOut(resource=resource.code, fields=list(plan.fields), masked=list(plan.masked), changes=out,
                       next_after=changes[-1].seq if changes else after)  # fmt: skip

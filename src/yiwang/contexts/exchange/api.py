@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 
 from yiwang.contexts import catalog
 from yiwang.contexts.exchange import actions, actions_use
-from yiwang.contexts.exchange.actions_use import UseContext
+from yiwang.contexts.exchange.governance import UseContext
 from yiwang.contexts.exchange.schemas import (
     ApproveIn,
     BatchIn,

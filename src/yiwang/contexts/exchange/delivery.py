@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from yiwang.contexts import catalog, identity
 from yiwang.contexts.exchange import repository as repo
-from yiwang.contexts.exchange.actions_use import _shape, _types
+from yiwang.contexts.exchange.governance import field_types, shape_row
 from yiwang.contexts.exchange.models import Delivery, Grant
 from yiwang.contexts.exchange.policies import Plan, grant_refusal, plan_read
 from yiwang.core import audit, crypto
@@ -151,7 +151,7 @@ def governed_records(
         return None
     if not record_ids:
         return plan, {}
-    stmt = repo.governed_rows_by_id(resource.source_table, plan.fields, _types(resource), plan.row_scope,
+    stmt = repo.governed_rows_by_id(resource.source_table, plan.fields, field_types(resource), plan.row_scope,
                                     record_ids)  # fmt: skip
     return plan, {int(r["id"]): r for r in repo.fetch(session, stmt)}
 
@@ -217,7 +217,7 @@ def _prepare(session: Session, d: Delivery, now: datetime) -> Outgoing | str:
     body = orjson.dumps({
         "id": d.id, "type": f"record.{change.op}", "subscription": sub.id, "resource": resource.code,
         "seq": change.seq, "changed_at": change.at.isoformat(), "attempt_set": d.attempt_set,
-        "fields": list(plan.fields), "masked": list(plan.masked), "record": _shape(resource, plan, row),
+        "fields": list(plan.fields), "masked": list(plan.masked), "record": shape_row(resource, plan, row),
     })  # fmt: skip
     dept = identity.department(session, grant.consumer_department_id)
     pusher = Actor(kind="system", name=f"{dept.name if dept else '订阅方'}（订阅推送）")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from yiwang.contexts.exchange import repository as repo
-from yiwang.contexts.exchange.actions_use import UseContext
+from yiwang.contexts.exchange.governance import UseContext
 from yiwang.core import deferred
 from yiwang.core.actor import Actor
 from yiwang.core.db import transaction, utcnow
