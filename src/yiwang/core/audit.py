@@ -196,6 +196,7 @@ def _sign(session: Session, seq: int, chain_hash: str) -> AuditCheckpoint:
         signature=key.sign(_checkpoint_message(seq, chain_hash)),
     )
     session.merge(cp)
+    session.flush()
     return cp
 
 
@@ -226,6 +227,7 @@ def verify(session: Session, trusted_public_keys: set[bytes] | None = None) -> V
     """Recompute every record hash, the chain and every checkpoint signature."""
     from yiwang.core import audit_repository as repo
 
+    session.flush()  # verification reads in batches and clears the session: nothing pending may be lost
     prev, expected_seq, n = GENESIS, 1, 0
     chain_at: dict[int, str] = {}
     checkpoints = repo.checkpoints(session)

@@ -27,6 +27,7 @@ def audit_verify(session: Session, actor: Actor) -> tuple[VerifyReport, int]:
     sealed = 0
     while n := audit.seal(session):
         sealed += n
+    session.flush()  # signed checkpoints are pending objects; verify() expunges the session
     report = audit.verify(session)
     audit.record(
         session, actor, "identity.audit_verify", "audit_chain", report.records,

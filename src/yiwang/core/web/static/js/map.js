@@ -25,7 +25,7 @@
       if (highlight && a.name === highlight) {
         item.value = 1;
         item.itemStyle = { areaColor: theme.red, borderColor: "#7f1d1d", borderWidth: 2 };
-        item.label = { color: "#fff", fontWeight: "bold", formatter: "{b}\n（我的网格）" };
+        item.label = { color: "#fff", textBorderColor: "#7f1d1d", fontWeight: "bold", formatter: "{b}\n（我的网格）" };
       }
       return item;
     });
@@ -51,7 +51,10 @@
         layoutCenter: ["50%", "50%"],
         layoutSize: "92%",
         data: data,
-        label: { show: true, fontSize: 12, color: "#1f2329" },
+        label: {
+          show: true, fontSize: 13, lineHeight: 18, color: "#1f2329", textBorderColor: "#ffffff", textBorderWidth: 3,
+          formatter: counted ? function (p) { return p.name + "\n" + theme.number(p.value) + " 人"; } : "{b}",
+        },
         itemStyle: { areaColor: "#e8edf5", borderColor: "#ffffff", borderWidth: 1.5 },
         emphasis: { label: { show: true, fontWeight: "bold" }, itemStyle: { areaColor: "#fbbf24" } },
       }],
