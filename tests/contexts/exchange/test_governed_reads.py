@@ -188,22 +188,30 @@ def test_a_department_without_a_grant_gets_nothing(client) -> None:
 
 
 def test_enterprises_see_who_used_their_registration(client) -> None:
-    grant_for(CONSUMER, REGION, ENTERPRISE_REG, ["credit_code", "name", "status"])
-    token = token_for(client, CONSUMER, REGION)
+    from tests.conftest import login
+
     with transaction() as s:
-        code, eid = s.execute(text("SELECT credit_code, subject_enterprise_id FROM src_enterprise_registration "
-                                   "WHERE region_code LIKE '330106%' ORDER BY id LIMIT 1")).one()  # fmt: skip
-    assert (
-        client.get(
-            f"/api/v1/exchange/resources/{ENTERPRISE_REG}/records/{code}", headers=headers(token)
-        ).status_code
-        == 200
+        eid, code, region = s.execute(text(
+            "SELECT e.id, e.credit_code, e.region_code FROM enterprise e JOIN user_account u ON u.enterprise_id = e.id "
+            "WHERE u.username = 'enterprise'")).one()  # fmt: skip
+    district = region[:6]
+    grant_for(f"{district}-public_security", district, ENTERPRISE_REG, ["credit_code", "name", "status"])
+    token = token_for(client, f"{district}-public_security", district)
+    r = client.get(
+        f"/api/v1/exchange/resources/{ENTERPRISE_REG}/records/{code}",
+        headers=headers(token, case="GA-2026-7"),
     )
+    assert r.status_code == 200, r.text
     with transaction() as s:
         n = s.execute(
             text("SELECT count(*) FROM audit_record WHERE subject_enterprise_id = :e"), {"e": eid}
         ).scalar()
     assert n >= 1
+    login(client, "enterprise")
+    uses = client.get("/api/v1/me/data-access").json()
+    assert any(u["action_label"] == "共享查询" and "统一社会信用代码" in u["labels"] and u["case_id"] == "GA-2026-7"
+               for u in uses)  # fmt: skip
+    assert "GA-2026-7" in client.get("/enterprise").text
 
 
 def test_the_overdue_request_escalates_to_the_data_officer(as_user) -> None:

@@ -54,7 +54,8 @@ def test_request_approve_read_masked_and_the_citizen_sees_it(as_user, client) ->
     assert use["on_behalf_of"] == "窗口人员 李四"
     assert "marital_status" in use["fields"]
     assert "办理不动产转移登记时核验婚姻状况" in (use["purpose"] or "") or use["purpose"] == "不动产登记"
-    assert "exchange.record_lookup" in citizen.get("/me").text
+    page = citizen.get("/me").text
+    assert "共享查询" in page and "婚姻状况" in page and "BDC-2026-000123" in page and "婚姻登记信息" in page
 
 
 def test_refusal_needs_a_reason_and_none_share_type_is_refused_with_its_basis(as_user) -> None:

@@ -120,7 +120,8 @@ def account_read(
         session, actor, f"exchange.record_{op}",
         [(resource.source_table, r["id"], r["subject_person_id"], r["subject_enterprise_id"]) for r in rows],
         purpose=purpose,
-        detail={"resource": resource.code, "fields": plan_fields, "case_id": ctx.case_id, "grant": grant.id},
+        detail={"resource": resource.code, "resource_name": resource.name, "fields": plan_fields,
+                "labels": [resource.fields[f].label for f in plan_fields], "case_id": ctx.case_id, "grant": grant.id},
     )  # fmt: skip
     repo.log_usage(session, {
         "at": utcnow(), "consumer": actor.label, "consumer_department_id": actor.department_id,

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from yiwang.contexts.identity import repository as repo
 from yiwang.contexts.identity.models import Enterprise, Person
-from yiwang.contexts.identity.policies import sees_clear
+from yiwang.contexts.identity.policies import DataSubject, sees_clear
 from yiwang.contexts.identity.schemas import (
     EnterpriseIn,
     EnterpriseOut,
@@ -18,8 +18,14 @@ from yiwang.core import audit, authz, codes, crypto
 from yiwang.core.actor import Actor
 from yiwang.core.audit_repository import for_subject
 from yiwang.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from yiwang.core.labels import action_label, name_action
 
 PERSONAL_FIELDS = ["id_number", "name", "phone", "address", "birth_date"]
+PERSONAL_LABELS = ["身份证号码", "姓名", "手机号码", "住址", "出生日期"]
+name_action("identity.person_read", "查看个人信息")
+name_action("identity.person_list", "查询人员名单")
+name_action("identity.person_update", "修改个人信息")
+name_action("identity.person_create", "登记个人信息")
 
 
 def _aad(person_id_idx: str) -> bytes:
@@ -49,7 +55,8 @@ def _audit_read(session: Session, actor: Actor, action: str, person: Person, pur
     if actor.person_id != person.id:
         audit.record(
             session, actor, action, "person", person.id,
-            subject_person_id=person.id, purpose=purpose, detail={"fields": PERSONAL_FIELDS},
+            subject_person_id=person.id, purpose=purpose,
+            detail={"fields": PERSONAL_FIELDS, "labels": PERSONAL_LABELS, "resource_name": "自然人基础信息"},
         )  # fmt: skip
 
 
@@ -196,18 +203,26 @@ def enterprise_create(session: Session, actor: Actor, data: EnterpriseIn) -> Ent
 
 
 def data_access_list(
-    session: Session, actor: Actor, person_id: int, limit: int = 100
+    session: Session,
+    actor: Actor,
+    person_id: int | None = None,
+    enterprise_id: int | None = None,
+    limit: int = 100,
 ) -> list[dict[str, object]]:
-    """Every recorded use of this person's data by someone else, newest first."""
-    authz.check(actor, "identity.data_access_read", person_id)
+    """Every recorded use of this person's (or enterprise's) data by someone else, newest first."""
+    authz.check(actor, "identity.data_access_read", DataSubject(person_id, enterprise_id))
     return [
         {
             "at": r.occurred_at,
             "by": r.actor_name or r.actor,
             "on_behalf_of": r.on_behalf_of,
             "action": r.action,
+            "action_label": action_label(r.action),
+            "data": (r.detail or {}).get("resource_name", ""),
+            "case_id": (r.detail or {}).get("case_id"),
             "purpose": r.purpose,
             "fields": (r.detail or {}).get("fields", []),
+            "labels": (r.detail or {}).get("labels") or (r.detail or {}).get("fields", []),
         }
-        for r in for_subject(session, person_id, limit)
+        for r in for_subject(session, person_id, enterprise_id, limit)
     ]

@@ -86,9 +86,12 @@ def me(actor: LoggedIn) -> MeOut:
 
 @router.get("/me/data-access", response_model=list[DataAccessOut], summary="谁使用了我的数据")
 def my_data_access(db: DB, actor: LoggedIn, limit: Limit = 100) -> list[DataAccessOut]:
-    if actor.person_id is None:
-        raise ValidationFailed("当前账号未关联自然人")
-    rows = actions.data_access_list(db, actor, actor.person_id, limit)
+    if actor.person_id is None and actor.enterprise_id is None:
+        raise ValidationFailed("当前账号未关联自然人或企业")
+    if actor.enterprise_id is not None:
+        rows = actions.data_access_list(db, actor, enterprise_id=actor.enterprise_id, limit=limit)
+    else:
+        rows = actions.data_access_list(db, actor, actor.person_id, limit=limit)
     return [DataAccessOut(**{**r, "at": local_time(r["at"], "%Y-%m-%dT%H:%M:%S+08:00")}) for r in rows]  # type: ignore[arg-type]
 
 

@@ -93,8 +93,9 @@ def my_enterprise(request: Request, db: DB, actor: LoggedIn) -> Response:
         raise NotFound("当前账号未关联企业")
     ent = actions.enterprise_read(db, actor, actor.enterprise_id)
     region = repo.region(db, ent.region_code)
+    uses = actions.data_access_list(db, actor, enterprise_id=actor.enterprise_id)
     return render(request, "enterprise.html", actor, e=ent, region_name=region.name if region else "",
-                  size_names=SIZE_NAMES)  # fmt: skip
+                  size_names=SIZE_NAMES, uses=uses)  # fmt: skip
 
 
 @api_router.get("/overview", response_model=Overview, summary="城市概览统计（仅计数）")

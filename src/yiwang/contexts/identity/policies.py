@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from yiwang.core.actor import Actor
@@ -96,10 +97,20 @@ def token_issue(_actor: Actor, _target: Any) -> Decision:
     return ALLOW  # the client secret decides
 
 
+@dataclass(frozen=True)
+class DataSubject:
+    person_id: int | None
+    enterprise_id: int | None
+
+
 @policy("identity.data_access_read")
-def data_access_read(actor: Actor, person_id: int) -> Decision:
-    """A person sees who used their data; nobody else sees that list through this action."""
-    return ALLOW if actor.person_id == person_id else deny("只能查看本人的数据使用记录")
+def data_access_read(actor: Actor, subject: DataSubject) -> Decision:
+    """A person (or an enterprise's account) sees who used their data; nobody else through this action."""
+    if subject.person_id is not None and actor.person_id == subject.person_id:
+        return ALLOW
+    if subject.enterprise_id is not None and actor.enterprise_id == subject.enterprise_id:
+        return ALLOW
+    return deny("只能查看本人（本企业）的数据使用记录")
 
 
 @policy("identity.organisation_read")

@@ -131,8 +131,12 @@ class DataAccessOut(BaseModel):
     by: str
     on_behalf_of: str | None
     action: str
+    action_label: str
+    data: str
+    case_id: str | None
     purpose: str | None
     fields: list[str]
+    labels: list[str]
 
 
 class MeOut(BaseModel):
