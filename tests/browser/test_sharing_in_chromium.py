@@ -94,7 +94,7 @@ def test_request_approve_use_and_see_it_in_the_browser(tab: Watched, as_user: An
     _switch_user(tab, "citizen")
     tab.goto("/me")
     uses = page.locator("table", has_text="使用者").inner_text()
-    assert "exchange.record_lookup" in uses and "窗口人员 李四" in uses
+    assert "共享查询" in uses and "婚姻登记信息" in uses and "窗口人员 李四" in uses
     tab.screenshot("sharing-6-citizen-me")
     tab.assert_clean()
 
