@@ -43,10 +43,10 @@ def from_bearer(session: Session, token: str, on_behalf_of: str | None) -> tuple
     found = repo.token_with_client(session, crypto.token_hash(token), utcnow())
     if found is None:
         return None
-    tok, client = found
+    tok, client, department_name = found
     actor = Actor(
         kind="client",
-        name=client.name,
+        name=f"{client.name}（{department_name}）" if department_name else client.name,
         client_id=client.client_id,
         region_code=client.region_code,
         department_id=client.department_id,

@@ -160,13 +160,17 @@ def client(session: Session, client_id: str) -> ApiClient | None:
     return session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
 
 
-def token_with_client(session: Session, token_hash: str, now: datetime) -> tuple[ApiToken, ApiClient] | None:
+def token_with_client(
+    session: Session, token_hash: str, now: datetime
+) -> tuple[ApiToken, ApiClient, str | None] | None:
+    """The token, its client and the client's department name, in one query (every API call)."""
     row = session.execute(
-        select(ApiToken, ApiClient)
+        select(ApiToken, ApiClient, Department.name)
         .join(ApiClient, ApiClient.id == ApiToken.client_pk)
+        .outerjoin(Department, Department.id == ApiClient.department_id)
         .where(ApiToken.token_hash == token_hash, ApiToken.expires_at > now)
     ).first()
-    return (row[0], row[1]) if row else None
+    return (row[0], row[1], row[2]) if row else None
 
 
 def persons_by_index(session: Session, id_number_idxs: list[str]) -> dict[str, tuple[int, str]]:
