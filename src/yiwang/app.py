@@ -22,10 +22,12 @@ def _audit_denials() -> None:
     from yiwang.core import audit
 
     def listener(actor: object, action: str, target: object, reason: str) -> None:
-        tid = getattr(target, "id", None) or getattr(target, "code", None) or target or ""
+        tid = getattr(target, "id", None) or getattr(target, "code", None)
+        if tid is None:
+            tid = target if isinstance(target, str | int) else ""
         kind = type(target).__name__.lower() if target is not None else "-"
-        audit.record_outside(actor, action, kind, tid, outcome="denied",
-                             detail={"reason": reason, "target_region": getattr(target, "region_code", None)})  # fmt: skip
+        detail = {"reason": reason, "target_region": getattr(target, "region_code", None)}
+        audit.record_outside(actor, action, kind[:40], str(tid)[:64], outcome="denied", detail=detail)  # type: ignore[arg-type]
 
     authz.on_denial(listener)
 

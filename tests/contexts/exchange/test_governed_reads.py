@@ -17,6 +17,7 @@ from tests.contexts.exchange.helpers import (
     token_for,
 )
 from yiwang.contexts.exchange import actions
+from yiwang.contexts.exchange.usage import refused_nonce_prefix
 from yiwang.contexts.exchange.schemas import RevokeIn
 from yiwang.core.actor import SYSTEM
 from yiwang.core.db import transaction
@@ -32,7 +33,7 @@ def _setup(client, fields, masked=None, quota=10_000, valid_to=None, consumer=CO
 def _usage(nonce: str) -> tuple[int, str | None] | None:
     with transaction() as s:
         row = s.execute(text("SELECT status, refusal FROM usage_log WHERE nonce = :n OR nonce LIKE :r"),
-                        {"n": nonce, "r": f"refused:{nonce}:%"}).first()  # fmt: skip
+                        {"n": nonce, "r": f"refused:{refused_nonce_prefix(nonce)}:%"}).first()  # fmt: skip
     return (row[0], row[1]) if row else None
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from yiwang.contexts import catalog, identity
 from yiwang.contexts.exchange import repository as repo
 from yiwang.contexts.exchange.models import Grant, SharingRequest
-from yiwang.contexts.exchange.policies import DecideTarget, PartyTarget, RequestTarget
+from yiwang.contexts.exchange.policies import DecideTarget, OversightTarget, PartyTarget, RequestTarget
 from yiwang.contexts.exchange.schemas import ApproveIn, GrantOut, RefuseIn, RequestIn, RequestOut, RevokeIn
 from yiwang.core import audit, authz
 from yiwang.core.actor import Actor
@@ -149,18 +149,26 @@ def grant_view(session: Session, g: Grant) -> GrantOut:
 def request_list(
     session: Session, actor: Actor, direction: str, status: str | None = None
 ) -> list[RequestOut]:
-    """incoming (to my department) | outgoing (from it) | overdue (data officers) | all."""
+    """incoming (to my department) | outgoing (from it); see request_oversight for overdue | all."""
     dept = actor.department_id
-    authz.check(actor, "exchange.request_read", PartyTarget(frozenset({dept} if dept else set()),
-                                                           actor.region_code if direction in ("overdue", "all") else None))  # fmt: skip
-    if direction == "overdue":
-        rows = [
-            r
-            for r in repo.overdue_requests(session, utcnow())
-            if region_covers(actor.region_code or "", r.row_scope)
-        ]
-    else:
-        rows = repo.requests(session, dept if direction != "all" else None, direction, status)
+    authz.check(actor, "exchange.request_read", PartyTarget(frozenset({dept} if dept else set()), None))
+    return _views(session, repo.requests(session, dept, direction, status))
+
+
+def request_oversight(
+    session: Session, actor: Actor, direction: str, status: str | None = None
+) -> list[RequestOut]:
+    """overdue | all requests within the actor's region: data officers, leaders, admins."""
+    authz.check(actor, "exchange.request_oversee", OversightTarget(actor.region_code))
+    source = (
+        repo.overdue_requests(session, utcnow())
+        if direction == "overdue"
+        else repo.requests(session, None, "all", status)
+    )
+    return _views(session, [r for r in source if region_covers(actor.region_code or "", r.row_scope)])
+
+
+def _views(session: Session, rows: list[SharingRequest]) -> list[RequestOut]:
     grants = {g.request_id: g.id for g in repo.grants(session)} if rows else {}
     return [request_view(session, r, grants.get(r.id)) for r in rows]
 

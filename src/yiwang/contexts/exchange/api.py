@@ -130,6 +130,8 @@ def request_list(
     direction: Annotated[str, Query(pattern="^(incoming|outgoing|overdue|all)$")] = "incoming",
     status: Annotated[str | None, Query(pattern="^(pending|approved|refused)$")] = None,
 ) -> list[RequestOut]:
+    if direction in ("overdue", "all"):
+        return actions.request_oversight(db, actor, direction, status)
     return actions.request_list(db, actor, direction, status)
 
 

@@ -96,7 +96,11 @@ def requests_page(
 ) -> Response:
     tabs = {k: v for k, v in TABS.items() if k != "overdue" or actor.roles & MONITOR_READERS}
     tab = tab if tab in tabs else "outgoing"
-    rows = actions.request_list(db, actor, tab)
+    rows = (
+        actions.request_oversight(db, actor, tab)
+        if tab in ("overdue", "all")
+        else actions.request_list(db, actor, tab)
+    )
     waiting = len(actions.request_list(db, actor, "incoming", "pending"))
     can_create = bool(authz.decide(actor, "exchange.request_create", _create_target(db, actor, None)))
     return _render(request, "exchange_requests.html", actor, tab=tab, tabs=tabs, rows=rows, waiting=waiting,

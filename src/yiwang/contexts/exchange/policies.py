@@ -53,6 +53,8 @@ class DecideTarget:
 
 @policy("exchange.request_decide")
 def request_decide(actor: Actor, t: DecideTarget) -> Decision:
+    if actor.kind != "user":
+        return deny("共享申请须由工作人员审批，接入系统不能审批")
     if t.status != "pending":
         return deny("该申请已处理")
     if _in_department(actor, t.provider_department_id) or _data_officer_over(actor, t.provider_region):
@@ -62,6 +64,8 @@ def request_decide(actor: Actor, t: DecideTarget) -> Decision:
 
 @policy("exchange.grant_revoke")
 def grant_revoke(actor: Actor, t: DecideTarget) -> Decision:
+    if actor.kind != "user":
+        return deny("授权须由工作人员撤销，接入系统不能撤销")
     if _in_department(actor, t.provider_department_id) or _data_officer_over(actor, t.provider_region):
         return ALLOW
     return deny("只有数据提供部门或数据管理员可以撤销授权")
@@ -80,6 +84,20 @@ def request_read(actor: Actor, t: PartyTarget) -> Decision:
     if _data_officer_over(actor, t.region_code) or actor.has("admin") or actor.has("leader"):
         return ALLOW
     return deny("只能查看本部门参与的共享申请")
+
+
+@dataclass(frozen=True)
+class OversightTarget:
+    region_code: str | None
+
+
+@policy("exchange.request_oversee")
+def request_oversee(actor: Actor, t: OversightTarget) -> Decision:
+    """All requests and the overdue list of a region: data officers, leaders and admins; rows are
+    then limited to the actor's region."""
+    if actor.kind == "user" and actor.roles & {"data_officer", "leader", "admin"} and t.region_code:
+        return ALLOW
+    return deny("仅数据管理员与领导可查看全部共享申请")
 
 
 @policy("exchange.usage_read")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,11 @@ from yiwang.core import deferred
 from yiwang.core.actor import Actor
 from yiwang.core.db import transaction, utcnow
 from yiwang.core.errors import DomainError
+
+
+def refused_nonce_prefix(nonce: str) -> str:
+    """Refusals are logged under a derived nonce (the original stays free for the unique index)."""
+    return hashlib.sha256(nonce.encode()).hexdigest()[:32]
 
 
 @contextmanager
@@ -25,7 +31,7 @@ def refusals_logged(actor: Actor, ctx: UseContext, op: str, resource_id: int | N
             "grant_id": None, "operation": op, "fields": None, "keys": 0, "rows": 0, "status": exc.status,
             "refusal": exc.detail or exc.title, "request_hash": ctx.request_hash,
             # a replayed nonce is logged under a derived nonce so the original row stays unique
-            "nonce": f"refused:{ctx.nonce}:{time.time_ns()}"[:64],
+            "nonce": f"refused:{refused_nonce_prefix(ctx.nonce)}:{time.time_ns() % 10**12}",
             "latency_ms": round((time.perf_counter() - ctx.started) * 1000, 3),
         }  # fmt: skip
 
