@@ -230,3 +230,17 @@ def test_the_overdue_request_escalates_to_the_data_officer(as_user) -> None:
     overdue = officer.get("/api/v1/exchange/requests", params={"direction": "overdue"}).json()
     row = next(o for o in overdue if o["id"] == req.id)
     assert row["overdue"] and row["escalated_at"]
+
+
+def test_masked_fields_cannot_be_probed_by_filter_or_verify(client) -> None:
+    consumer, region = "330106-human_resources", "330106"
+    _grant, token = _setup(client, ["id_number", "name", "gender"], masked=["name", "gender"], consumer=consumer,
+                           region=region)  # fmt: skip
+    key, _ = person_key("src_household", "330106")
+    r = client.get(
+        f"/api/v1/exchange/resources/{HOUSEHOLD}/records", params={"gender": "1"}, headers=headers(token)
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "gender"
+    r = client.post(f"/api/v1/exchange/resources/{HOUSEHOLD}/verify", json={"key": key, "values": {"name": "张三"}},
+                    headers=headers(token))  # fmt: skip
+    assert r.status_code == 403 and "脱敏" in r.json()["detail"]

@@ -124,7 +124,11 @@ def test_no_answer_exceeds_its_grant(g: dict[str, Any], q: dict[str, Any]) -> No
     with patch.object(governance.repo, "fetch", spy), transaction() as s:
         try:
             if q["op"] == "query":
-                filters = {"gender": q["gender"]} if q["gender"] and "gender" in g["fields"] else {}
+                filters = (
+                    {"gender": q["gender"]}
+                    if q["gender"] and "gender" in g["fields"] and "gender" not in masked
+                    else {}
+                )
                 out: Any = actions_use.record_query(s, actor, HOUSEHOLD, filters, q["wanted"], 0, 50, _ctx())[
                     0
                 ]

@@ -26,7 +26,7 @@ from yiwang.contexts.exchange.governance import (
 from yiwang.contexts.exchange.schemas import BatchOut, RecordsOut, VerifyOut
 from yiwang.core import authz, codes
 from yiwang.core.actor import Actor
-from yiwang.core.errors import FieldError, NotFound, ValidationFailed
+from yiwang.core.errors import FieldError, Forbidden, NotFound, ValidationFailed
 
 __all__ = ["UseContext", "record_batch", "record_lookup", "record_query", "record_verify"]
 
@@ -83,10 +83,11 @@ def record_query(
     authz.check(actor, "exchange.record_read", target)
     grant = target.grant
     plan = read_plan(resource, grant, wanted)
-    bad = [f for f in filters if f not in grant.fields or resource.fields.get(f) is None
+    masked = set(grant.masked_fields or [])
+    bad = [f for f in filters if f not in grant.fields or f in masked or resource.fields.get(f) is None
            or resource.fields[f].data_type == "id_number"]  # fmt: skip
     if bad:
-        msg = f"只能按已授权的非证件号信息项筛选：{'、'.join(bad)}"
+        msg = f"只能按已授权、未脱敏的非证件号信息项筛选：{'、'.join(bad)}"
         raise ValidationFailed(msg, [FieldError(f, msg, "not_filterable") for f in bad])
     limit = min(limit, MAX_PAGE)
     admit_call(session, actor, ctx, grant, limit)
@@ -107,6 +108,8 @@ def record_verify(
     authz.check(actor, "exchange.record_read", target)
     grant = target.grant
     plan = read_plan(resource, grant, list(values))
+    if plan.masked:  # a masked value must not be learnable by guessing it
+        raise Forbidden(f"不能核验脱敏的信息项：{'、'.join(plan.masked)}")
     wanted_key = key_value(resource, key)
     admit_call(session, actor, ctx, grant, 1)
     stmt = repo.governed_select(resource.source_table, plan.fields, field_types(resource), plan.row_scope,
