@@ -65,3 +65,12 @@ def test_region_scope_follows_gb2260_hierarchy() -> None:
     assert codes.region_covers("330106", "330106001")
     assert not codes.region_covers("330106", "330102001")
     assert not codes.region_covers("330100", "320100")
+
+
+def test_identity_numbers_in_text_are_redacted() -> None:
+    text = "/api/v1/exchange/resources/330100-MZ-0001/records/11010519491231002X?x=1"
+    assert (
+        codes.redact_identity_numbers(text)
+        == "/api/v1/exchange/resources/330100-MZ-0001/records/110105********002X?x=1"
+    )
+    assert codes.redact_identity_numbers("order 1234567890") == "order 1234567890"

@@ -74,3 +74,13 @@ def test_benchmark_baselines_are_off_by_default_and_refused_in_production(client
     assert client.get("/api/v1/_bench/pk/person/1").status_code == 404
     with pytest.raises(ValidationError, match="BENCH"):
         Settings(env="production", secret_key="x" * 40, bench_endpoints=True)
+
+
+def test_identity_numbers_never_reach_the_access_log_or_error_bodies(client, caplog) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="yiwang.access"):
+        r = client.get("/api/v1/exchange/resources/330100-MZ-0001/records/11010519491231002X")
+    assert "11010519491231002X" not in r.text
+    logged = " ".join(str(getattr(rec, "path", "")) + rec.getMessage() for rec in caplog.records)
+    assert "110105********002X" in logged and "11010519491231002X" not in logged

@@ -114,3 +114,11 @@ def region_prefix(code: str) -> str:
 def region_covers(scope_code: str, target_code: str) -> bool:
     """Whether an administrative scope (a region code) contains the target region code."""
     return target_code.startswith(region_prefix(scope_code))
+
+
+_RIC_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9])")
+
+
+def redact_identity_numbers(text: str) -> str:
+    """Mask anything shaped like an identity number (for logs, URLs echoed in errors)."""
+    return _RIC_IN_TEXT.sub(lambda m: m.group(1) + "*" * 8 + m.group(2), text)

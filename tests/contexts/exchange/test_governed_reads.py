@@ -17,8 +17,8 @@ from tests.contexts.exchange.helpers import (
     token_for,
 )
 from yiwang.contexts.exchange import actions
-from yiwang.contexts.exchange.usage import refused_nonce_prefix
 from yiwang.contexts.exchange.schemas import RevokeIn
+from yiwang.contexts.exchange.usage import refused_nonce_prefix
 from yiwang.core.actor import SYSTEM
 from yiwang.core.db import transaction
 

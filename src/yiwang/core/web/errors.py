@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yiwang.core.actor import request_id_var
+from yiwang.core.codes import redact_identity_numbers
 from yiwang.core.errors import (
     PROBLEM_JSON,
     DomainError,
@@ -36,7 +37,7 @@ def wants_json(request: Request) -> bool:
 
 
 def problem_response(request: Request, err: DomainError) -> Response:
-    body = err.problem(instance=request.url.path, request_id=request_id_var.get())
+    body = err.problem(instance=redact_identity_numbers(request.url.path), request_id=request_id_var.get())
     headers = {}
     if isinstance(err, TooManyRequests):
         headers["Retry-After"] = str(err.retry_after)

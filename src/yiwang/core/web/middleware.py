@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from yiwang.core import deferred
 from yiwang.core.actor import client_ip_var, request_id_var
+from yiwang.core.codes import redact_identity_numbers
 from yiwang.core.metrics import LATENCY, REQUESTS
 
 log = logging.getLogger("yiwang.access")
@@ -67,7 +68,8 @@ class RequestContext:
             LATENCY.labels(scope["method"], template).observe(elapsed)
             log.info(
                 "request",
-                extra={"method": scope["method"], "path": scope["path"], "status": status,
+                extra={"method": scope["method"], "route": template, "path": redact_identity_numbers(scope["path"]),
+                       "status": status,
                        "ms": round(elapsed * 1000, 2), "ip": ip},
             )  # fmt: skip
             deferred.close_scope(deferred_token)
