@@ -125,6 +125,25 @@ def machine_note() -> str:
     )
 
 
+def source_note() -> str:
+    """Which `yiwang` the workers import: an exported tree (with a COMMIT file) or a git work tree."""
+    code = "import pathlib, yiwang; print(pathlib.Path(yiwang.__file__).resolve().parents[2])"
+    root = Path(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
+    if (root / "COMMIT").exists():
+        return f"yiwang from {root}, an export of commit {(root / 'COMMIT').read_text().strip()}"
+    git = ["git", "-C", str(root)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "src"], capture_output=True, text=True, check=False
+    )
+    state = " + uncommitted changes in src/" if dirty.stdout.strip() else ""
+    return f"yiwang from {root}, commit {head.stdout.strip() or '?'}{state}"
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     def cell(v: Any) -> str:
         if isinstance(v, float):

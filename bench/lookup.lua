@@ -1,30 +1,26 @@
 -- wrk script for bench/lookup_bench.py: GET /api/v1/persons/{random id} with a bearer token,
--- a fixed number of responses per wrk thread, and a one-line JSON summary on stdout.
---   wrk -t2 -c32 -d600s -s bench/lookup.lua http://127.0.0.1:PORT -- MAX_ID PER_THREAD TOKEN
-local next_id = 1
-local max_id, limit, counter = 1, 0, 0
+-- and a one-line JSON summary on stdout.
+--   wrk -t2 -c32 -d10s -s bench/lookup.lua http://127.0.0.1:PORT -- MAX_ID TOKEN [PATH_PREFIX]
+local next_no = 1
+local max_id = 1
+local prefix = "/api/v1/persons/"
 
 function setup(thread)
-  thread:set("thread_no", next_id)
-  next_id = next_id + 1
+  thread:set("thread_no", next_no)
+  next_no = next_no + 1
 end
 
 function init(args)
   max_id = tonumber(args[1])
-  limit = tonumber(args[2])
-  wrk.headers["Authorization"] = "Bearer " .. args[3]
+  wrk.headers["Authorization"] = "Bearer " .. args[2]
+  if args[3] then
+    prefix = args[3]
+  end
   math.randomseed(os.time() * 100 + thread_no)
 end
 
 function request()
-  return wrk.format("GET", "/api/v1/persons/" .. math.random(1, max_id))
-end
-
-function response(status, headers, body)
-  counter = counter + 1
-  if counter >= limit then
-    wrk.thread:stop()
-  end
+  return wrk.format("GET", prefix .. math.random(1, max_id))
 end
 
 function done(summary, latency, requests)

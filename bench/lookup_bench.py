@@ -4,7 +4,7 @@ Two servers (`yiwang serve`) run side by side on one PostgreSQL database seeded 
 city: one with YIWANG_AUDIT_ENABLED=true, one with false (its background sealer is parked
 with a one-hour interval, so all sealing work lands on the audited server, where it
 belongs). The load generator sends authenticated `GET /api/v1/persons/{random id}` with a
-client-credentials bearer token; rounds of a fixed request count alternate between the two
+client-credentials bearer token; rounds of a fixed length alternate between the two
 servers (ABBA order), and every round checks that the audited server wrote exactly one audit
 row per request and the other none. Reported: median throughput ratio audit-on / audit-off
 and p50/p99 latency per concurrency and worker count.
@@ -46,9 +46,13 @@ from _common import (
     pg_exists,
     pg_url,
     save,
+    source_note,
     table,
     yiwang_cmd,
 )
+
+GOVERNED = "/api/v1/persons/"
+BARE_PK = "/api/v1/_bench/pk/person/"
 
 
 def _sql(url: str, query: str) -> Any:
@@ -68,11 +72,13 @@ def _http() -> Any:
 class Server:
     """`yiwang serve` in its own process group, ended by that group's id on exit."""
 
-    def __init__(self, url: str, port: int, workers: int, audit: bool, log: Path) -> None:
+    def __init__(self, url: str, port: int, workers: int, audit: bool, log: Path, pool: int | None) -> None:
         self.port, self.audit = port, audit
         settings: dict[str, Any] = {"audit_enabled": audit, "token_minutes": 720, "log_level": "WARNING"}
-        if not audit:
-            settings["audit_seal_interval"] = 3600
+        if not audit:  # the baseline server: no sealing work, and the bare primary-key endpoint
+            settings.update(audit_seal_interval=3600, bench_endpoints=True)
+        if pool:
+            settings["db_pool_size"] = pool
         self._log = log.open("w")
         self.proc = subprocess.Popen(
             [*yiwang_cmd(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
@@ -106,46 +112,42 @@ class Server:
         self._log.close()
 
 
-def _wrk(base: str, conns: int, requests: int, max_id: int, token: str) -> dict[str, Any]:
+def _wrk(base: str, conns: int, seconds: float, max_id: int, token: str, prefix: str) -> dict[str, Any]:
     threads = min(2, conns)
-    per_thread = max(1, requests // threads)
-    cmd = ["wrk", f"-t{threads}", f"-c{conns}", "-d600s", "--timeout", "30s", "-s", str(BENCH / "lookup.lua"),
-           base, "--", str(max_id), str(per_thread), token]  # fmt: skip
+    cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{max(1, round(seconds))}s", "--timeout", "30s",
+           "-s", str(BENCH / "lookup.lua"), base, "--", str(max_id), token, prefix]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
     line = next(s for s in reversed(proc.stdout.splitlines()) if s.startswith("{"))
     r = json.loads(line)
-    seconds = r["duration_us"] / 1e6
-    return {"requests": r["requests"], "seconds": seconds, "rps": r["requests"] / seconds,
+    elapsed = r["duration_us"] / 1e6
+    return {"requests": r["requests"], "seconds": elapsed, "rps": r["requests"] / elapsed,
             "p50_ms": r["p50_us"] / 1000, "p99_ms": r["p99_us"] / 1000,
             "errors": r["status_errors"] + r["socket_errors"]}  # fmt: skip
 
 
-def _python_load(base: str, conns: int, requests: int, max_id: int, token: str) -> dict[str, Any]:
+def _python_load(
+    base: str, conns: int, seconds: float, max_id: int, token: str, prefix: str
+) -> dict[str, Any]:
+    """`conns` threads, each a keep-alive httpx2 client, sending requests back to back."""
     import httpx2
 
     lock = threading.Lock()
-    remaining = [requests]
     latencies: list[float] = []
     errors = [0]
+    deadline = time.perf_counter() + seconds
 
     def run(seed: int) -> None:
         rng = Random(seed)
-        headers = {"Authorization": f"Bearer {token}"}
         mine: list[float] = []
-        with httpx2.Client(base_url=base, headers=headers, timeout=30.0) as client:
-            while True:
-                with lock:
-                    if remaining[0] <= 0:
-                        break
-                    remaining[0] -= 1
-                start = time.perf_counter()
-                status = client.get(f"/api/v1/persons/{rng.randint(1, max_id)}").status_code
+        bad = 0
+        with httpx2.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30.0) as c:
+            while (start := time.perf_counter()) < deadline:
+                status = c.get(f"{prefix}{rng.randint(1, max_id)}").status_code
                 mine.append(time.perf_counter() - start)
-                if status != 200:
-                    with lock:
-                        errors[0] += 1
+                bad += status != 200
         with lock:
             latencies.extend(mine)
+            errors[0] += bad
 
     workers = [threading.Thread(target=run, args=(i,)) for i in range(conns)]
     start = time.perf_counter()
@@ -153,10 +155,13 @@ def _python_load(base: str, conns: int, requests: int, max_id: int, token: str) 
         t.start()
     for t in workers:
         t.join()
-    seconds = time.perf_counter() - start
+    elapsed = time.perf_counter() - start
     latencies.sort()
-    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
-    return {"requests": len(latencies), "seconds": seconds, "rps": len(latencies) / seconds,
+
+    def pick(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else 0.0
+
+    return {"requests": len(latencies), "seconds": elapsed, "rps": len(latencies) / elapsed,
             "p50_ms": pick(0.50), "p99_ms": pick(0.99), "errors": errors[0]}  # fmt: skip
 
 
@@ -195,17 +200,25 @@ def main() -> None:
     ap.add_argument("--workers", default="1", help="comma-separated uvicorn worker counts, e.g. 1,2")
     ap.add_argument("--connections", default="32,1", help="comma-separated concurrent connections")
     ap.add_argument("--rounds", type=int, default=5, help="rounds per server and setting (ABBA order)")
-    ap.add_argument("--requests", type=int, default=4000, help="requests per round (concurrency > 1)")
-    ap.add_argument("--requests-c1", type=int, default=1000, help="requests per round at 1 connection")
-    ap.add_argument("--warmup", type=int, default=500, help="requests sent to each server before measuring")
+    ap.add_argument(
+        "--seconds", type=float, default=8.0, help="length of one round (wrk has no request count)"
+    )
+    ap.add_argument(
+        "--warmup", type=float, default=3.0, help="seconds of load on each server before measuring"
+    )
     ap.add_argument("--settle", type=float, default=1.0, help="seconds between rounds (sealer catches up)")
     ap.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     ap.add_argument("--port", type=int, default=18300, help="first of two ports on 127.0.0.1")
+    ap.add_argument("--pool-size", type=int, default=20,
+                    help="YIWANG_DB_POOL_SIZE for both servers; 0 = the app's default (10 + 10 overflow), "
+                         "which deadlocks a worker above ~20 connections: docs/benchmarks.md, finding A")  # fmt: skip
+    ap.add_argument("--no-pk-baseline", dest="pk_baseline", action="store_false",
+                    help="skip the bare primary-key read (/api/v1/_bench/pk, needs YIWANG_BENCH_ENDPOINTS)")  # fmt: skip
     args = ap.parse_args()
 
     loadgen = args.loadgen if args.loadgen != "auto" else ("wrk" if shutil.which("wrk") else "python")
     load = _wrk if loadgen == "wrk" else _python_load
-    note, cmd = machine_note(), command_line()
+    note, cmd = f"{machine_note()}; {source_note()}", command_line()
     print(f"# lookup benchmark — {note}\n`{cmd}` (load: {loadgen})\n", flush=True)
     url, created = prepare_db(args)
     results: dict[str, Any] = {"machine": note, "command": cmd, "args": vars(args), "loadgen": loadgen,
@@ -220,30 +233,32 @@ def main() -> None:
         print(f"{persons:,} persons, ids 1..{max_id}", flush=True)
         logdir = RESULTS
         logdir.mkdir(parents=True, exist_ok=True)
+        arms = ["on", "off"] + (["pk"] if args.pk_baseline else [])
         for workers in (int(w) for w in args.workers.split(",")):
             with ExitStack() as stack:
-                on = stack.enter_context(
-                    Server(url, args.port, workers, True, logdir / "yiwang_bench_on.log")
-                )
+                on = stack.enter_context(Server(url, args.port, workers, True, logdir / "yiwang_bench_on.log",
+                                                args.pool_size))  # fmt: skip
                 off = stack.enter_context(Server(url, args.port + 1, workers, False,
-                                                 logdir / "yiwang_bench_off.log"))  # fmt: skip
+                                                 logdir / "yiwang_bench_off.log", args.pool_size))  # fmt: skip
                 on.wait_ready()
                 off.wait_ready()
                 token = _token(on.base, client["client_id"], client["client_secret"])
-                for server in (on, off):
-                    load(server.base, 32, args.warmup, max_id, token)
+                target = {"on": (on, GOVERNED), "off": (off, GOVERNED), "pk": (off, BARE_PK)}
+                warm_conns = min(int(c) for c in args.connections.split(","))
+                for arm in arms:
+                    load(target[arm][0].base, warm_conns, args.warmup, max_id, token, target[arm][1])
                 for conns in (int(c) for c in args.connections.split(",")):
-                    n = args.requests if conns > 1 else args.requests_c1
                     for r in range(args.rounds):
-                        for server in (on, off) if r % 2 == 0 else (off, on):
+                        for arm in arms[r % len(arms) :] + arms[: r % len(arms)]:  # each arm leads in turn
+                            server, prefix = target[arm]
                             before = _sql(url, "SELECT count(*) FROM audit_record")
-                            res = load(server.base, conns, n, max_id, token)
+                            res = load(server.base, conns, args.seconds, max_id, token, prefix)
                             time.sleep(args.settle)
                             res["audit_rows"] = _sql(url, "SELECT count(*) FROM audit_record") - before
-                            res.update(workers=workers, conns=conns, audit=server.audit, round=r)
+                            res.update(workers=workers, conns=conns, arm=arm, round=r)
                             results["runs"].append(res)
-                            print(f"  w={workers} c={conns:>2} round {r + 1} audit={'on ' if server.audit else 'off'}"
-                                  f" {res['rps']:8.1f} req/s  p50 {res['p50_ms']:6.1f} ms  p99 {res['p99_ms']:6.1f} ms"
+                            print(f"  w={workers} c={conns:>2} round {r + 1} {arm:3} {res['rps']:8.1f} req/s"
+                                  f"  p50 {res['p50_ms']:7.1f} ms  p99 {res['p99_ms']:7.1f} ms"
                                   f"  errors {res['errors']}  audit rows +{res['audit_rows']}", flush=True)  # fmt: skip
                 time.sleep(args.settle)
                 results.setdefault("unsealed_after", {})[workers] = _sql(
@@ -255,31 +270,37 @@ def main() -> None:
     report(results)
 
 
+def _ratio(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> str:
+    """Median (min–max) of the per-round throughput ratios a/b."""
+    rs = [x["rps"] / y["rps"] if y["rps"] else float("nan") for x, y in zip(a, b, strict=True)]
+    return f"{median(rs):.2f}× ({min(rs):.2f}–{max(rs):.2f})"
+
+
 def report(results: dict[str, Any]) -> None:
     runs = results["runs"]
-    rows, scale = [], {}
+    rows, lat, scale = [], [], {}
     for key in sorted({(r["workers"], r["conns"]) for r in runs}, key=lambda k: (k[0], -k[1])):
-        on = [r for r in runs if (r["workers"], r["conns"]) == key and r["audit"]]
-        off = [r for r in runs if (r["workers"], r["conns"]) == key and not r["audit"]]
-        ratios = [a["rps"] / b["rps"] for a, b in zip(sorted(on, key=lambda r: r["round"]),
-                                                      sorted(off, key=lambda r: r["round"]), strict=True)]  # fmt: skip
-        m_on, m_off = median(r["rps"] for r in on), median(r["rps"] for r in off)
-        scale[key] = (m_on, m_off)
-        bad = sum(r["errors"] for r in on + off)
+        by = {arm: sorted((r for r in runs if (r["workers"], r["conns"], r["arm"]) == (*key, arm)),
+                          key=lambda r: r["round"]) for arm in ("on", "off", "pk")}  # fmt: skip
+        on, off, pk = by["on"], by["off"], by["pk"]
+        scale[key] = (median(r["rps"] for r in on), median(r["rps"] for r in off))
         audit_ok = all(r["audit_rows"] >= r["requests"] for r in on) and all(
-            r["audit_rows"] == 0 for r in off
+            r["audit_rows"] == 0 for r in off + pk
         )
         rows.append((
-            key[0], key[1], f"{median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f})",
-            f"{m_on:,.0f} / {m_off:,.0f}",
-            f"{median(r['p50_ms'] for r in on):.1f} / {median(r['p50_ms'] for r in off):.1f}",
-            f"{median(r['p99_ms'] for r in on):.1f} / {median(r['p99_ms'] for r in off):.1f}",
-            len(ratios), bad, "yes" if audit_ok else "NO",
+            key[0], key[1], _ratio(on, off), _ratio(on, pk) if pk else "–", _ratio(off, pk) if pk else "–",
+            len(on), sum(r["errors"] for r in on + off + pk), "yes" if audit_ok else "NO",
         ))  # fmt: skip
-    print(f"\n## audit on / audit off, GET /api/v1/persons/{{id}}, {results.get('persons', 0):,} persons\n")
-    print(table(("workers", "conns", "throughput ratio on/off (min–max)", "req/s on / off",
-                 "p50 ms on / off", "p99 ms on / off", "rounds", "errors", "1 audit row per request"),
-                rows))  # fmt: skip
+        for arm, rs in by.items():
+            if rs:
+                lat.append((key[0], key[1], arm, median(r["rps"] for r in rs),
+                            median(r["p50_ms"] for r in rs), median(r["p99_ms"] for r in rs)))  # fmt: skip
+    print(f"\n## GET /api/v1/persons/{{id}} with audit (on) vs without (off) vs bare PK read (pk), "
+          f"{results.get('persons', 0):,} persons\n")  # fmt: skip
+    print(table(("workers", "conns", "on / off", "on / pk", "off / pk", "rounds", "errors",
+                 "1 audit row per request"), rows))  # fmt: skip
+    print("\n### medians for context (absolute, noisy)\n")
+    print(table(("workers", "conns", "arm", "req/s", "p50 ms", "p99 ms"), lat))
     scal = []
     for w in sorted({k[0] for k in scale}):
         conns = sorted(c for ww, c in scale if ww == w)

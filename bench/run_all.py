@@ -25,7 +25,7 @@ def main() -> int:
     rounds = ["--rounds", str(args.rounds)]
     if args.full:
         seed = ["--persons", "200000", "--phases", "--profile", "--full-city", *rounds]
-        lookup = ["--size", "city", "--workers", "1,2", "--connections", "32,1", *rounds]
+        lookup = ["--size", "city", "--workers", "1,2", "--connections", "32,1", "--pool-size", "20", *rounds]
     else:
         seed = ["--persons", "50000", "--phases", *rounds]
         lookup = ["--size", "district", "--workers", "1", "--connections", "32,1", *rounds]

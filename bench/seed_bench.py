@@ -1,8 +1,8 @@
 """Demo-city seed vs. a bare load of the same rows through the same fastest path.
 
-Ratio (slice): the product's person path — `seed._stream` over the first N persons of the
-`city` generator: generation + AES-GCM + blind indexes + 5,000-row batches each committed
-with its progress row, through `bulk_insert` — against a bare load of the *same* N
+Ratio (slice): the product's person path — `core.progress.load_resumable` over the first N
+persons of the `city` generator with seed_city's writer: generation + AES-GCM + blind indexes
++ 5,000-row batches each committed with its progress row, through `bulk_insert` — against a bare load of the *same* N
 pre-built tuples (built before the clock starts) in ONE transaction: psycopg3
 `cursor.copy` on PostgreSQL, `executemany` on the raw sqlite3 connection. Both go into a
 fresh database migrated to head with the regions loaded (same table, indexes and foreign
@@ -43,6 +43,7 @@ from _common import (
     median,
     run_json,
     save,
+    source_note,
     table,
     yiwang_cmd,
 )
@@ -102,14 +103,16 @@ def worker(mode: str, size: str, persons: int, profile: bool) -> dict[str, Any]:
     table_name, columns = "person", tuple(seed.PERSON_COLUMNS)
 
     if mode == "product":
-        report = seed.SeedReport(size)
+        from yiwang.core.db import bulk_insert
+        from yiwang.core.progress import load_resumable
 
-        def to_tuples(_s: Any, chunk: list[Any]) -> list[tuple[Any, ...]]:  # as in seed_city
-            return [seed.person_tuple(p, now) for p in chunk]
+        loaded = [0]
+
+        def write(s: Any, chunk: list[Any]) -> None:  # as seed_city's write_persons
+            bulk_insert(s, table_name, columns, [seed.person_tuple(p, now) for p in chunk])
 
         def run() -> None:
-            seed._stream(city, "persons", islice(city.persons(), persons), to_tuples, columns,
-                         table_name, report, None)  # fmt: skip
+            loaded[0] = load_resumable(f"{size}:{SEED}:persons", islice(city.persons(), persons), write)
 
         prof = cProfile.Profile() if profile else None
         start = time.perf_counter()
@@ -118,7 +121,7 @@ def worker(mode: str, size: str, persons: int, profile: bool) -> dict[str, Any]:
         else:
             run()
         seconds = time.perf_counter() - start
-        out: dict[str, Any] = {"seconds": seconds, "rows": report.counts.get("persons", 0)}
+        out: dict[str, Any] = {"seconds": seconds, "rows": loaded[0]}
         if prof:
             buf = io.StringIO()
             pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(25)
@@ -138,13 +141,17 @@ def worker(mode: str, size: str, persons: int, profile: bool) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- driver side
 def _measure(
-    kind: str, mode: str, size: str, persons: int, tag: str, profile: bool = False
+    kind: str, mode: str, size: str, persons: int, tag: str, profile: bool = False, src: str | None = None
 ) -> dict[str, Any]:
     with ScratchDB(kind, f"seed_{tag}_{os.getpid()}") as url:
         cmd = [sys.executable, __file__, "_worker", mode, "--size", size, "--persons", str(persons)]
         if profile:
             cmd.append("--profile")
-        return run_json(cmd, env_for(url))
+        env = env_for(url)
+        if src:  # another source tree under test (see --alt-src)
+            env["PYTHONPATH"] = src
+        load = os.getloadavg()[0]
+        return {**run_json(cmd, env), "load": load}
 
 
 def full_city(kind: str, size: str) -> dict[str, Any]:
@@ -173,33 +180,49 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="one extra cProfiled product run per DB")
     ap.add_argument("--full-city", action="store_true", help="also run `yiwang demo seed` once per DB")
     ap.add_argument("--full-size", default="city", help="size for --full-city")
+    ap.add_argument("--alt-src", help="a second source tree (its src/ dir) measured as a third arm, A/B")
     args = ap.parse_args()
 
     kinds = ["postgresql", "sqlite"] if args.db == "both" else [args.db]
-    note, cmd = machine_note(), command_line()
+    note, cmd = f"{machine_note()}; {source_note()}", command_line()
     results: dict[str, Any] = {"machine": note, "command": cmd, "args": vars(args), "dbs": {}}
     print(f"# seed benchmark — {note}\n`{cmd}`\n")
     ratio_rows, phase_rows, full_rows = [], [], []
     for kind in kinds:
-        product: list[float] = []
-        bare: list[float] = []
+        arms = ["product", "bare"] + (["phases"] if args.phases else []) + (["alt"] if args.alt_src else [])
+        runs: dict[str, list[dict[str, Any]]] = {arm: [] for arm in arms}
         for r in range(args.rounds):
-            order = ("product", "bare") if r % 2 == 0 else ("bare", "product")
-            for mode in order:
-                res = _measure(kind, mode, args.size, args.persons, f"{mode}{r}")
-                (product if mode == "product" else bare).append(res["seconds"])
-                print(f"  {kind} round {r + 1} {mode:7}: {res['seconds']:.2f} s ({res['rows']:,} rows)",
-                      flush=True)  # fmt: skip
+            order = arms[r % len(arms) :] + arms[: r % len(arms)]  # rotate: every arm leads in turn
+            for arm in order:
+                mode = "product" if arm == "alt" else arm
+                res = _measure(kind, mode, args.size, args.persons, f"{arm}{r}",
+                               src=args.alt_src if arm == "alt" else None)  # fmt: skip
+                runs[arm].append(res)
+                shown = res.get("seconds") or sum(res[k] for k in ("generate", "crypto", "insert"))
+                print(f"  {kind} round {r + 1} {arm:7}: {shown:.2f} s ({res['rows']:,} rows, "
+                      f"load {res['load']:.1f})", flush=True)  # fmt: skip
+        product = [x["seconds"] for x in runs["product"]]
+        bare = [x["seconds"] for x in runs["bare"]]
         ratios = [p / b for p, b in zip(product, bare, strict=True)]
-        entry: dict[str, Any] = {"product": product, "bare": bare, "ratios": ratios}
+        entry: dict[str, Any] = {"runs": runs, "ratios": ratios}
         ratio_rows.append((
-            kind, f"{median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f})",
+            kind, "seed path", f"{median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f})",
             f"{median(product):.2f} s = {args.persons / median(product):,.0f} rows/s",
             f"{median(bare):.2f} s = {args.persons / median(bare):,.0f} rows/s",
         ))  # fmt: skip
+        if args.alt_src:
+            alt = [x["seconds"] for x in runs["alt"]]
+            alt_ratios = [a / b for a, b in zip(alt, bare, strict=True)]
+            vs_product = [a / p for a, p in zip(alt, product, strict=True)]
+            entry["alt_vs_product"] = vs_product
+            ratio_rows.append((
+                kind, f"seed path from --alt-src {args.alt_src}", f"{median(alt_ratios):.2f}× ({min(alt_ratios):.2f}–{max(alt_ratios):.2f})",
+                f"{median(alt):.2f} s = {args.persons / median(alt):,.0f} rows/s; alt/product "
+                f"{median(vs_product):.2f}× ({min(vs_product):.2f}–{max(vs_product):.2f})",
+                f"{median(bare):.2f} s",
+            ))  # fmt: skip
         if args.phases:
-            phases = [_measure(kind, "phases", args.size, args.persons, f"ph{r}") for r in range(args.rounds)]
-            entry["phases"] = phases
+            phases = runs["phases"]
             med = {k: median(p[k] for p in phases) for k in ("generate", "crypto", "insert")}
             total = median(product)
             rest = total - sum(med.values())
@@ -218,7 +241,7 @@ def main() -> None:
     print(
         f"\n## product seed path / bare load, {args.persons:,} persons, median of {args.rounds} (min–max)\n"
     )
-    print(table(("database", "ratio", "product (median)", "bare (median)"), ratio_rows))
+    print(table(("database", "code", "ratio to bare", "seed path (median)", "bare (median)"), ratio_rows))
     if phase_rows:
         print(f"\n## where the time goes (medians of {args.rounds}; 'other' = product total − the three)\n")
         print(table(("database", "generate", "crypto (person_tuple)", "bare insert", "other", "product total"),

@@ -27,7 +27,7 @@ def _audit_denials() -> None:
             tid = target if isinstance(target, str | int) else ""
         kind = type(target).__name__.lower() if target is not None else "-"
         detail = {"reason": reason, "target_region": getattr(target, "region_code", None)}
-        audit.record_outside(actor, action, kind[:40], str(tid)[:64], outcome="denied", detail=detail)  # type: ignore[arg-type]
+        audit.record_outside(actor, action, kind[:40], str(tid)[:64], outcome="denied", detail=detail)
 
     authz.on_denial(listener)
 

@@ -114,7 +114,7 @@ async def read_call(request: Request, db: DB) -> Call:
                 return call
             call.data.update(data)
     try:
-        call.actor = await identity.current_actor(request, db)
+        call.actor = await identity.authenticate(request, db)
     except DomainError as exc:
         call.refused = exc
     return call

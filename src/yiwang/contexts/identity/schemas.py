@@ -59,7 +59,7 @@ class PersonOut(BaseModel):
     id_number: str
     name: str
     gender: Literal["M", "F"]
-    birth_date: date
+    birth_date: str = Field(description="YYYY-MM-DD; only the year (YYYY-**-**) when masked")
     phone: str | None
     address: str
     region_code: str

@@ -7,10 +7,13 @@ the identity package's public surface; the authorisation itself stays in `authz.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import unquote
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from yiwang.contexts.identity import authn
 from yiwang.core import crypto, security
@@ -42,8 +45,15 @@ async def _form_token(request: Request) -> str:
     return ""
 
 
-async def current_actor(request: Request, db: DB) -> Actor:
-    """The caller, or ANONYMOUS. Refuses a bad bearer token, an over-rate client, a CSRF-less post."""
+@dataclass(frozen=True)
+class _Resolved:
+    actor: Actor
+    csrf: str | None  # the session's CSRF token; None for bearer calls and anonymous callers
+
+
+def _resolve(request: Request, db: DB) -> _Resolved:
+    """The database part of authentication. A plain `def`, so FastAPI runs it in the thread
+    pool: blocking on the connection pool inside the event loop would stall every request."""
     token = _bearer(request)
     if token is not None:
         on_behalf = request.headers.get("x-user")
@@ -56,17 +66,26 @@ async def current_actor(request: Request, db: DB) -> Actor:
             err = TooManyRequests(f"接入系统每分钟最多 {per_minute} 次请求")
             err.retry_after = math.ceil(wait)
             raise err
-        request.state.csrf = ""
-        return actor
+        return _Resolved(actor, None)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         resolved = authn.from_session_token(db, cookie)
         if resolved is not None:
-            actor, csrf = resolved
-            request.state.csrf = csrf
-            if request.method in UNSAFE and not security.same(await _form_token(request), csrf):
-                raise CsrfRejected("表单校验码不符，请刷新页面后重试")
-            return actor
+            return _Resolved(resolved[0], resolved[1])
+    return _Resolved(ANONYMOUS, None)
+
+
+async def current_actor(request: Request, resolved: Annotated[_Resolved, Depends(_resolve)]) -> Actor:
+    """The caller, or ANONYMOUS. Refuses a bad bearer token, an over-rate client, a CSRF-less post."""
+    actor = resolved.actor
+    if actor.kind == "client":
+        request.state.csrf = ""
+        return actor
+    if resolved.csrf is not None:
+        request.state.csrf = resolved.csrf
+        if request.method in UNSAFE and not security.same(await _form_token(request), resolved.csrf):
+            raise CsrfRejected("表单校验码不符，请刷新页面后重试")
+        return actor
     request.state.csrf = request.cookies.get(PRELOGIN_CSRF_COOKIE) or crypto.new_token(24)
     is_form = request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -76,6 +95,12 @@ async def current_actor(request: Request, db: DB) -> Actor:
         if not request.cookies.get(PRELOGIN_CSRF_COOKIE) or not security.same(sent, request.state.csrf):
             raise CsrfRejected("表单校验码不符，请刷新页面后重试")
     return ANONYMOUS
+
+
+async def authenticate(request: Request, db: Session) -> Actor:
+    """`current_actor` for code that wants the refusal as an exception it handles itself."""
+    resolved = await run_in_threadpool(_resolve, request, db)
+    return await current_actor(request, resolved)
 
 
 def logged_in(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
