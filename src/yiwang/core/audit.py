@@ -106,7 +106,9 @@ def record(
         "detail": detail,
     }
     values["record_hash"] = content_hash(values)
-    session.add(AuditRecord(**values))
+    from yiwang.core import audit_repository as repo
+
+    repo.insert_one(session, values)  # a Core INSERT: no ORM unit-of-work bookkeeping on the hot path
 
 
 def record_many(
@@ -175,12 +177,14 @@ def seal(session: Session, batch: int = 5000) -> int:
     head_seq, head_hash = repo.chain_head(session)
     rows = repo.unsealed(session, batch)
     every = get_settings().audit_checkpoint_every
+    links = []
     for rid, rhash in rows:
         head_seq += 1
         head_hash = _chain(head_hash, rhash)
-        repo.set_chain(session, rid, head_seq, head_hash)
+        links.append((rid, head_seq, head_hash))
         if head_seq % every == 0:
             _sign(session, head_seq, head_hash)
+    repo.set_chains(session, links)
     return len(rows)
 
 

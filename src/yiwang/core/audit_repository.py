@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from yiwang.core.audit import GENESIS, AuditCheckpoint, AuditRecord
@@ -35,10 +35,21 @@ def unsealed_count(session: Session) -> int:
     return session.scalar(select(func.count()).where(AuditRecord.chain_seq.is_(None))) or 0
 
 
-def set_chain(session: Session, record_id: int, seq: int, chain_hash: str) -> None:
-    session.execute(
-        update(AuditRecord).where(AuditRecord.id == record_id).values(chain_seq=seq, chain_hash=chain_hash)
+def set_chains(session: Session, links: list[tuple[int, int, str]]) -> None:
+    """(record id, chain seq, chain hash) for a whole batch in one executemany UPDATE."""
+    if not links:
+        return
+    table = AuditRecord.__table__  # the Core table: executemany, not ORM bulk-by-primary-key
+    stmt = (
+        update(table)  # type: ignore[arg-type]
+        .where(table.c.id == bindparam("rid"))
+        .values(chain_seq=bindparam("seq"), chain_hash=bindparam("hash"))
     )
+    session.connection().execute(stmt, [{"rid": r, "seq": q, "hash": h} for r, q, h in links])
+
+
+def insert_one(session: Session, values: dict[str, Any]) -> None:
+    session.execute(insert(AuditRecord), [values])
 
 
 def sealed_in_order(session: Session, batch: int = 5000) -> Iterator[AuditRecord]:
