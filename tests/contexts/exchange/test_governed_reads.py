@@ -244,3 +244,32 @@ def test_masked_fields_cannot_be_probed_by_filter_or_verify(client) -> None:
     r = client.post(f"/api/v1/exchange/resources/{HOUSEHOLD}/verify", json={"key": key, "values": {"name": "张三"}},
                     headers=headers(token))  # fmt: skip
     assert r.status_code == 403 and "脱敏" in r.json()["detail"]
+
+
+def test_re_registering_a_source_under_a_looser_share_type_is_refused(as_user, client) -> None:
+    """A data officer cannot publish 不动产 data (不予共享) again as 'unconditional'."""
+    from tests.conftest import csrf_of
+
+    officer = as_user("officer")
+    body = {
+        "code": "330100-SJ-9998", "name": "不动产（绕过）", "subject_category": "测试", "update_frequency": "实时",
+        "provider_department_code": "330100-data_bureau", "share_type": "unconditional", "share_basis": "测试",
+        "open_type": "none", "source_table": "src_real_estate", "key_field": "id_number", "subject": "person",
+        "fields": [{"name": "id_number", "label": "身份号码", "data_type": "id_number", "sensitivity": 4, "personal": True},
+                   {"name": "owner_name", "label": "权利人", "data_type": "string", "sensitivity": 3, "personal": True}],
+    }  # fmt: skip
+    h = {"X-CSRF-Token": csrf_of(officer)}
+    r = officer.post("/api/v1/catalog/resources", json=body, headers=h)
+    assert r.status_code == 409 and r.json()["errors"][0]["field"] == "source_table"
+    r = officer.post("/api/v1/catalog/resources", json={**body, "code": "330100-SJ-9997", "source_table": "src_unplugged"},
+                     headers=h)  # fmt: skip
+    assert r.status_code == 201
+    try:
+        grant_for("330106-public_security", "330106", "330100-SJ-9997", ["id_number", "owner_name"])
+        token = token_for(client, "330106-public_security", "330106")
+        url = "/api/v1/exchange/resources/330100-SJ-9997/records/11010519491231002X"
+        r = client.get(url, headers=headers(token))
+        assert r.status_code == 409 and "数据源" in r.json()["detail"]
+    finally:  # other tests count the seven demo resources
+        with transaction() as s:
+            s.execute(text("UPDATE data_resource SET published = false WHERE code = '330100-SJ-9997'"))

@@ -10,6 +10,7 @@ from yiwang.contexts.catalog.models import DataField, DataResource
 from yiwang.contexts.catalog.schemas import SHARE_TYPE_ZH, FieldOut, ProviderOut, ResourceIn, ResourceOut
 from yiwang.core import audit, authz
 from yiwang.core.actor import Actor
+from yiwang.core.codes import region_covers
 from yiwang.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 
 
@@ -78,8 +79,17 @@ def resource_register(session: Session, actor: Actor, data: ResourceIn) -> Resou
     if dept is None:
         msg = "提供部门不存在"
         raise ValidationFailed(msg, [FieldError("provider_department_code", msg, "unknown")])
+    if actor.kind != "system" and not (
+        actor.region_code and region_covers(actor.region_code, dept.region_code)
+    ):
+        msg = "提供部门不在本账号管辖区域内"
+        raise ValidationFailed(msg, [FieldError("provider_department_code", msg, "out_of_scope")])
     if repo.resource_by_code(session, data.code) is not None:
         raise Conflict("资源代码已被使用", [FieldError("code", "资源代码已被使用", "duplicate")])
+    if repo.resource_by_source(session, data.source_table) is not None:
+        # one source, one resource: re-registering a table would bypass its share type
+        msg = "该数据源已登记为其他信息资源"
+        raise Conflict(msg, [FieldError("source_table", msg, "duplicate")])
     resource = DataResource(
         code=data.code, name=data.name, description=data.description, subject_category=data.subject_category,
         update_frequency=data.update_frequency, provider_department_id=dept.id, region_code=dept.region_code,

@@ -20,6 +20,10 @@ def resource_by_code(session: Session, code: str) -> DataResource | None:
     return session.scalar(select(DataResource).where(func.lower(DataResource.code) == code.lower()))
 
 
+def resource_by_source(session: Session, source_table: str) -> DataResource | None:
+    return session.scalar(select(DataResource).where(DataResource.source_table == source_table).limit(1))
+
+
 def resources(session: Session, ids: list[int] | None = None) -> list[DataResource]:
     q = select(DataResource).where(DataResource.published.is_(True)).order_by(DataResource.code)
     if ids is not None:

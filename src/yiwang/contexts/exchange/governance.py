@@ -16,6 +16,7 @@ from yiwang.contexts.exchange import repository as repo
 from yiwang.contexts.exchange.masking import mask_value
 from yiwang.contexts.exchange.models import Grant
 from yiwang.contexts.exchange.policies import Plan, UseTarget, grant_refusal, plan_read
+from yiwang.contexts.exchange.sources import SOURCE_TABLES
 from yiwang.core import audit, codes, crypto
 from yiwang.core.actor import Actor
 from yiwang.core.db import utcnow
@@ -42,7 +43,21 @@ def resource_info(session: Session, code: str) -> catalog.ResourceInfo:
     res = catalog.resource_for_exchange(session, code)
     if res is None:
         raise NotFound(f"信息资源 {code} 不存在")
+    if not serves(res):
+        raise Conflict(f"信息资源 {code} 尚未接入可用的数据源")
     return res
+
+
+def serves(resource: catalog.ResourceInfo) -> bool:
+    """Whether the resource's source table exists and has a column for every catalogued field."""
+    table = SOURCE_TABLES.get(resource.source_table)
+    if table is None:
+        return False
+    names = set(table.c.keys())
+    return all(
+        ({f"{n}_enc", f"{n}_idx"} if f.data_type == "id_number" else {n}) <= names
+        for n, f in resource.fields.items()
+    )
 
 
 def pick_grant(session: Session, actor: Actor, resource: catalog.ResourceInfo) -> Grant | None:
