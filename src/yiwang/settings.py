@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     audit_signing_key: str = Field(
         "", description="base64 Ed25519 private key for audit checkpoints; derived if empty"
     )
+    audit_trusted_keys: str = Field(
+        "",
+        description="comma-separated base64 Ed25519 public keys also trusted for checkpoints (rotated keys)",
+    )
     audit_enabled: bool = Field(True, description="write audit records (only benchmarks turn it off)")
     audit_checkpoint_every: int = Field(1000, description="sign a checkpoint every N sealed records")
     audit_seal_interval: float = Field(0.5, description="seconds between background chain sealing")

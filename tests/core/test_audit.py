@@ -136,3 +136,52 @@ def test_a_rewritten_chain_fails_the_signed_checkpoint() -> None:
                 assert rec is not None
                 rec.purpose, rec.record_hash, rec.chain_hash = purpose, rhash, chash
     assert _verify().ok
+
+
+def test_a_checkpoint_re_signed_with_another_key_is_not_trusted() -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from yiwang.core import crypto
+
+    _write(60, "test.resign_target")
+    Sealer(0).seal_all()
+    with transaction() as s:
+        seq, chain_hash, pub, sig = s.execute(
+            text(
+                "SELECT chain_seq, chain_hash, public_key, signature FROM audit_checkpoint ORDER BY chain_seq DESC LIMIT 1"
+            )
+        ).one()
+    forger = Ed25519PrivateKey.generate()
+    forged_sig = forger.sign(f"yiwang-audit:{seq}:{chain_hash}".encode())
+    with get_engine().begin() as conn:
+        conn.execute(text("UPDATE audit_checkpoint SET public_key = :p, signature = :s WHERE chain_seq = :q"),
+                     {"p": crypto.public_key_raw(forger), "s": forged_sig, "q": seq})  # fmt: skip
+    try:
+        report = _verify()
+        assert not report.ok and "不受信任" in report.reason
+    finally:
+        with get_engine().begin() as conn:
+            conn.execute(text("UPDATE audit_checkpoint SET public_key = :p, signature = :s WHERE chain_seq = :q"),
+                         {"p": bytes(pub), "s": bytes(sig), "q": seq})  # fmt: skip
+    assert _verify().ok
+
+
+def test_deleted_checkpoints_are_missed() -> None:
+    _write(120, "test.drop_checkpoints")
+    Sealer(0).seal_all()
+    with transaction() as s:
+        rows = (
+            s.execute(text("SELECT * FROM audit_checkpoint ORDER BY chain_seq DESC LIMIT 2")).mappings().all()
+        )
+    saved = [dict(r) for r in rows]
+    with get_engine().begin() as conn:
+        conn.execute(
+            text("DELETE FROM audit_checkpoint WHERE chain_seq >= :q"), {"q": saved[-1]["chain_seq"]}
+        )
+    try:
+        report = _verify()
+        assert not report.ok and "缺少签名检查点" in report.reason
+    finally:
+        with get_engine().begin() as conn:
+            conn.execute(audit.AuditCheckpoint.__table__.insert(), saved)
+    assert _verify().ok

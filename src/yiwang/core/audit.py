@@ -232,6 +232,8 @@ def verify(session: Session, trusted_public_keys: set[bytes] | None = None) -> V
     from yiwang.core import audit_repository as repo
 
     session.flush()  # verification reads in batches and clears the session: nothing pending may be lost
+    if trusted_public_keys is None:
+        trusted_public_keys = trusted_keys()
     prev, expected_seq, n = GENESIS, 1, 0
     chain_at: dict[int, str] = {}
     checkpoints = repo.checkpoints(session)
@@ -263,4 +265,18 @@ def verify(session: Session, trusted_public_keys: set[bytes] | None = None) -> V
             return VerifyReport(
                 n, len(checkpoints), 0, rid, f"检查点 {cp.chain_seq} 与重算的链不符（日志被改写）"
             )
+    every = get_settings().audit_checkpoint_every
+    last_signed = checkpoints[-1].chain_seq if checkpoints else 0
+    if n - last_signed >= every:
+        return VerifyReport(n, len(checkpoints), 0, repo.id_at_seq(session, last_signed + every),
+                            f"第 {last_signed + every} 条之后缺少签名检查点（检查点被删除或签名未完成）")  # fmt: skip
     return VerifyReport(n, len(checkpoints), repo.unsealed_count(session))
+
+
+def trusted_keys() -> set[bytes]:
+    """The current signing key's public key plus any configured older ones. Never the keys the
+    database itself carries: an attacker who can write the database could add their own."""
+    import base64
+
+    extra = {base64.b64decode(k.strip()) for k in get_settings().audit_trusted_keys.split(",") if k.strip()}
+    return {crypto.public_key_raw()} | extra
