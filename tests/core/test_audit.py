@@ -170,9 +170,8 @@ def test_deleted_checkpoints_are_missed() -> None:
     _write(120, "test.drop_checkpoints")
     Sealer(0).seal_all()
     with transaction() as s:
-        rows = (
-            s.execute(text("SELECT * FROM audit_checkpoint ORDER BY chain_seq DESC LIMIT 2")).mappings().all()
-        )
+        cp = audit.AuditCheckpoint.__table__
+        rows = s.execute(select(cp).order_by(cp.c.chain_seq.desc()).limit(2)).mappings().all()
     saved = [dict(r) for r in rows]
     with get_engine().begin() as conn:
         conn.execute(
