@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     # called; redirects are not followed and proxies from the environment are ignored.
     webhook_allowed_hosts: str = Field(
         "127.0.0.1,localhost",
-        description="comma-separated callback hosts subscriptions may use (SSRF guard)",
+        description="comma-separated callback hosts subscriptions may use (SSRF guard; set it in production)",
     )
     webhook_max_attempts: int = Field(8, description="delivery attempts before a webhook goes dead")
     webhook_timeout: float = Field(10.0, description="seconds a webhook receiver may take to answer")
@@ -71,6 +71,19 @@ class Settings(BaseSettings):
             raise ValueError("YIWANG_BENCH_ENDPOINTS must not be enabled in production")
         if self.env == "production" and len(self.secret_key) < 32:
             raise ValueError("YIWANG_SECRET_KEY must be at least 32 characters in production")
+        if self.env == "production":
+            # Keys of their own, so rotating the session secret never makes stored data unreadable.
+            missing = [n for n in ("data_key", "audit_signing_key") if not getattr(self, n)]
+            if missing:
+                raise ValueError(
+                    "production needs explicit " + ", ".join(f"YIWANG_{m.upper()}" for m in missing)
+                )
+            if not self.cookie_secure:
+                raise ValueError("YIWANG_COOKIE_SECURE must be true in production (cookies only over HTTPS)")
+            if self.webhook_allowed_hosts == "127.0.0.1,localhost":
+                raise ValueError(
+                    "YIWANG_WEBHOOK_ALLOWED_HOSTS must name the subscribers' hosts in production"
+                )
         return self
 
     @property

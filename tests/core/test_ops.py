@@ -65,7 +65,13 @@ def test_production_refuses_the_default_secret() -> None:
 
     with pytest.raises(ValidationError, match="YIWANG_SECRET_KEY"):
         Settings(env="production", secret_key="dev-insecure-change-me")
-    Settings(env="production", secret_key="x" * 40)
+    with pytest.raises(ValidationError, match="YIWANG_DATA_KEY"):
+        Settings(env="production", secret_key="x" * 40)
+    ok = {"secret_key": "x" * 40, "data_key": "a" * 44, "audit_signing_key": "b" * 44, "cookie_secure": True,
+          "webhook_allowed_hosts": "hooks.example.gov.cn"}  # fmt: skip
+    Settings(env="production", **ok)
+    with pytest.raises(ValidationError, match="COOKIE_SECURE"):
+        Settings(env="production", **{**ok, "cookie_secure": False})
 
 
 def test_benchmark_baselines_are_off_by_default_and_refused_in_production(client) -> None:
@@ -73,7 +79,9 @@ def test_benchmark_baselines_are_off_by_default_and_refused_in_production(client
 
     assert client.get("/api/v1/_bench/pk/person/1").status_code == 404
     with pytest.raises(ValidationError, match="BENCH"):
-        Settings(env="production", secret_key="x" * 40, bench_endpoints=True)
+        Settings(
+            env="production", secret_key="x" * 40, bench_endpoints=True, data_key="a", audit_signing_key="b"
+        )
 
 
 def test_identity_numbers_never_reach_the_access_log_or_error_bodies(client, caplog) -> None:

@@ -31,10 +31,12 @@ def session_create(session: Session, actor: Actor, username: str, password: str,
     s = get_settings()
     now = utcnow()
     user = repo.user_by_name(session, username)
+    refusal = f"用户名或密码错误。连续错误 {s.login_max_failures} 次后账号将锁定 {s.login_lock_minutes} 分钟"
     if user is not None and user.locked_until and user.locked_until > now:
-        minutes = int((user.locked_until - now).total_seconds() // 60) + 1
+        # Same answer and same argon2 work as a wrong password: a lock must not reveal that the name exists.
+        security.verify_password(None, password)
         audit.record(session, actor, "identity.session_create", "user", user.id, outcome="locked")
-        return LoginResult(False, f"账号因多次密码错误已锁定，请 {minutes} 分钟后再试")
+        return LoginResult(False, refusal)
     if not security.verify_password(user.password_hash if user else None, password) or user is None:
         if user is not None:
             failures = repo.record_login_failure(
@@ -42,7 +44,7 @@ def session_create(session: Session, actor: Actor, username: str, password: str,
             )
             audit.record(session, actor, "identity.session_create", "user", user.id, outcome="failed",
                          detail={"failures": failures})  # fmt: skip
-        return LoginResult(False, "用户名或密码错误")
+        return LoginResult(False, refusal)
     if user.disabled:
         return LoginResult(False, "账号已停用")
     user.failed_logins = 0
