@@ -56,7 +56,8 @@ def test_the_secret_is_stored_hashed_and_a_wrong_one_is_401(client) -> None:
     assert secret not in stored and stored.startswith("$argon2id$")
     r = _token(client, cid, secret + "x")
     assert r.status_code == 401
-    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["error"] == "invalid_client"  # RFC 6749 §5.2
+    assert r.headers["cache-control"] == "no-store"
 
 
 def test_a_token_without_the_scope_is_refused(client) -> None:
@@ -65,7 +66,7 @@ def test_a_token_without_the_scope_is_refused(client) -> None:
     r = client.get("/api/v1/persons/1", headers={"Authorization": f"Bearer {tok}"})
     assert r.status_code == 403
     r = _token(client, cid, secret, scope="identity")
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "scope"
+    assert r.status_code == 400 and r.json()["error"] == "invalid_scope"
 
 
 def test_a_forged_or_expired_token_is_401(client) -> None:
@@ -82,3 +83,23 @@ def test_each_client_is_rate_limited(client) -> None:
     assert statuses[5] == 429
     r = client.get("/api/v1/regions", headers={"Authorization": f"Bearer {tok}"})
     assert int(r.headers["retry-after"]) >= 1
+
+
+def test_token_endpoint_speaks_rfc_6749(client) -> None:
+    import base64
+
+    cid, secret = _client(["identity"])
+    r = client.post("/api/v1/oauth/token", data={"grant_type": "password", "username": "a", "password": "b"})
+    assert r.status_code == 400 and r.json()["error"] == "unsupported_grant_type"
+    basic = base64.b64encode(f"{cid}:{secret}".encode()).decode()
+    r = client.post("/api/v1/oauth/token", data={"grant_type": "client_credentials"},
+                    headers={"Authorization": f"Basic {basic}"})  # fmt: skip
+    assert (
+        r.status_code == 200
+        and r.headers["cache-control"] == "no-store"
+        and r.headers["pragma"] == "no-cache"
+    )
+    bad = base64.b64encode(f"{cid}:wrong".encode()).decode()
+    r = client.post("/api/v1/oauth/token", data={"grant_type": "client_credentials"},
+                    headers={"Authorization": f"Basic {bad}"})  # fmt: skip
+    assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Basic")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 from typing import Annotated, Any
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_plus
 
 from fastapi import APIRouter, Depends, Form, Header, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
 
 from yiwang.contexts.identity import actions, actions_access
 from yiwang.contexts.identity import repository as repo
@@ -26,7 +27,7 @@ from yiwang.contexts.identity.schemas import (
 )
 from yiwang.contexts.identity.web import Caller, LoggedIn
 from yiwang.core import authz
-from yiwang.core.errors import FieldError, Unauthenticated, ValidationFailed
+from yiwang.core.errors import Unauthenticated, ValidationFailed
 from yiwang.core.web.deps import DB
 from yiwang.core.web.pagination import decode_cursor, encode_cursor
 from yiwang.core.web.templating import local_time
@@ -50,30 +51,56 @@ def _cursor_out(items: list[Any], limit: int) -> str | None:
     return encode_cursor(items[-1].id) if len(items) == limit else None
 
 
-@router.post("/oauth/token", response_model=TokenOut, summary="换取访问令牌（OAuth 2.0 client_credentials）")
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _oauth_error(error: str, description: str, status: int = 400, basic: bool = False) -> JSONResponse:
+    """RFC 6749 §5.2: token endpoint errors are {"error", "error_description"}, not problem+json."""
+    headers = dict(NO_STORE)
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="yiwang"' if basic else 'Bearer realm="yiwang"'
+    return JSONResponse(
+        {"error": error, "error_description": description}, status_code=status, headers=headers
+    )
+
+
+@router.post(
+    "/oauth/token",
+    response_model=TokenOut,
+    summary="换取访问令牌（OAuth 2.0 client_credentials，RFC 6749 §4.4）",
+    responses={400: {"description": "RFC 6749 错误"}, 401: {"description": "invalid_client"}},
+)
 def token(
     request: Request,
     db: DB,
     actor: Caller,
-    grant_type: Annotated[str, Form()],
+    grant_type: Annotated[str | None, Form()] = None,
     client_id: Annotated[str | None, Form()] = None,
     client_secret: Annotated[str | None, Form()] = None,
     scope: Annotated[str | None, Form()] = None,
-) -> TokenOut:
+) -> Response:
+    if not grant_type:
+        return _oauth_error("invalid_request", "缺少 grant_type")
     if grant_type != "client_credentials":
-        raise ValidationFailed(
-            "仅支持 client_credentials", [FieldError("grant_type", "仅支持 client_credentials")]
-        )
+        return _oauth_error("unsupported_grant_type", "仅支持 client_credentials")
     basic = request.headers.get("authorization", "")
-    if basic.lower().startswith("basic "):
+    is_basic = basic.lower().startswith("basic ")
+    if is_basic:
         try:
-            client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
+            raw_id, _, raw_secret = base64.b64decode(basic[6:], validate=True).decode().partition(":")
         except (ValueError, binascii.Error):
-            raise Unauthenticated("Basic 认证格式错误") from None
+            return _oauth_error("invalid_client", "Basic 认证格式错误", 401, basic=True)
+        client_id, client_secret = unquote_plus(raw_id), unquote_plus(raw_secret)  # RFC 6749 §2.3.1
     if not client_id or not client_secret:
-        raise Unauthenticated("缺少接入系统标识或密钥")
-    value, lifetime, granted = actions_access.token_issue(db, actor, client_id, client_secret, scope)
-    return TokenOut(access_token=value, expires_in=lifetime, scope=granted)
+        return _oauth_error("invalid_client", "缺少接入系统标识或密钥", 401, basic=is_basic)
+    try:
+        value, lifetime, granted = actions_access.token_issue(db, actor, client_id, client_secret, scope)
+    except Unauthenticated as exc:
+        return _oauth_error("invalid_client", exc.detail, 401, basic=is_basic)
+    except ValidationFailed as exc:
+        return _oauth_error("invalid_scope", exc.detail)
+    body = TokenOut(access_token=value, expires_in=lifetime, scope=granted)
+    return JSONResponse(body.model_dump(), headers=NO_STORE)
 
 
 @router.get("/me", response_model=MeOut, summary="当前身份")
