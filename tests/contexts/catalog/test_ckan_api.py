@@ -212,3 +212,13 @@ def test_texts_are_not_interpreted(client: Any) -> None:
     assert (
         client.get("/api/3/action/package_search", params={"q": "id_numbe_"}).json()["result"]["count"] == 0
     )
+
+
+def test_odd_ids_and_wildcards_are_plain_input_not_errors(client) -> None:
+    for bad in ("²", "99999999999999999999999"):
+        r = client.get("/api/3/action/package_show", params={"id": bad})
+        assert r.status_code == 404, r.text
+    r = client.get("/api/v1/catalog/resources", params={"q": "%"})
+    assert r.status_code == 200 and r.json()["items"] == []
+    r = client.get("/api/v1/catalog/resources", params={"q": "mz"})
+    assert [i["code"] for i in r.json()["items"]] == ["330100-MZ-0001"]  # case-insensitive on both databases

@@ -41,6 +41,8 @@ from yiwang.core.actor import Actor
 from yiwang.core.errors import DomainError
 from yiwang.core.web.deps import DB
 
+_ID = re.compile(r"[0-9]{1,18}")  # not str.isdigit(): it accepts "²" and unbounded integers
+
 router = APIRouter(prefix="/api", tags=["ckan"])
 log = logging.getLogger(__name__)
 
@@ -248,7 +250,7 @@ def package_list(ctx: Ctx, data: dict[str, Any]) -> list[str]:
 
 
 def _find(ctx: Ctx, key: str) -> dict[str, Any]:
-    query = ResourceQuery(ids=(int(key),)) if key.isdigit() else ResourceQuery(codes=(key,))
+    query = ResourceQuery(ids=(int(key),)) if _ID.fullmatch(key) else ResourceQuery(codes=(key,))
     _total, found = ctx.packages(query, 0, 1)
     if not found:
         raise _not_found()
@@ -306,7 +308,7 @@ def _apply_fq(ctx: Ctx, query: ResourceQuery, fq: str) -> ResourceQuery:
             if key == "name":
                 query = replace(query, codes=tuple(vals))
             elif key == "id":
-                query = replace(query, ids=tuple(int(v) for v in vals if v.isdigit()))
+                query = replace(query, ids=tuple(int(v) for v in vals if _ID.fullmatch(v)))
             else:
                 query = replace(query, tags=tuple(vals))
         elif key == "metadata_modified" and raw.startswith("[") and " TO " in raw:

@@ -36,16 +36,15 @@ def search(
 ) -> tuple[int, list[DataResource]]:
     stmt = select(DataResource).where(DataResource.published.is_(True))
     if q:
-        like = f"%{q}%"
         in_fields = select(DataField.resource_id).where(
-            or_(DataField.label.like(like), DataField.name.like(like))
+            or_(DataField.label.icontains(q, autoescape=True), DataField.name.icontains(q, autoescape=True))
         )
         stmt = stmt.where(
             or_(
-                DataResource.name.like(like),
-                DataResource.description.like(like),
-                DataResource.subject_category.like(like),
-                DataResource.code.like(like),
+                DataResource.name.icontains(q, autoescape=True),
+                DataResource.description.icontains(q, autoescape=True),
+                DataResource.subject_category.icontains(q, autoescape=True),
+                DataResource.code.icontains(q, autoescape=True),
                 DataResource.id.in_(in_fields),
             )
         )

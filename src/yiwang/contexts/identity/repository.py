@@ -71,7 +71,7 @@ def persons_page(
     if region_code:
         q = q.where(Person.region_code.startswith(region_prefix(region_code)))
     if name:
-        q = q.where(Person.name.startswith(name))
+        q = q.where(Person.name.startswith(name, autoescape=True))
     return list(session.scalars(q))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from yiwang.core.errors import FieldError, ValidationFailed
 
@@ -12,9 +13,12 @@ def decode_cursor(cursor: str | None) -> int:
     if not cursor:
         return 0
     try:
-        return int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
+        text = base64.urlsafe_b64decode(cursor.encode() + b"==").decode()
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed("分页游标无效", [FieldError("cursor", "分页游标无效")]) from None
+        text = ""
+    if not re.fullmatch(r"[0-9]{1,18}", text):
+        raise ValidationFailed("分页游标无效", [FieldError("cursor", "分页游标无效")])
+    return int(text)
 
 
 def encode_cursor(last_id: int | None) -> str | None:
