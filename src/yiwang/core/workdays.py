@@ -21,12 +21,17 @@ class Deadline:
     provisional: bool  # some day on the way fell in a year without a published arrangement
 
 
+# Holidays on fixed solar dates (元旦, 劳动节, 国庆节) are known before the State Council
+# publishes a year's arrangement; the lunar ones and the 调休 workdays are not.
+_FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (5, 3), (10, 1), (10, 2), (10, 3), (10, 4), (10, 5), (10, 6), (10, 7)}
+
+
 def is_workday(day: date) -> tuple[bool, bool]:
     """(is a working day, known from the official arrangement)."""
     try:
         return chinese_calendar.is_workday(day), True
     except NotImplementedError:
-        return day.weekday() < 5, False
+        return day.weekday() < 5 and (day.month, day.day) not in _FIXED_HOLIDAYS, False
 
 
 def add_working_days(start: datetime, days: int) -> Deadline:
