@@ -8,7 +8,7 @@ from typing import Any
 
 from yiwang.core.actor import Actor
 from yiwang.core.authz import ALLOW, Decision, deny, policy
-from yiwang.core.codes import region_covers
+from yiwang.core.codes import region_covers, region_prefix
 
 DEPT_ROLES = frozenset({"dept_staff", "data_officer"})
 
@@ -102,9 +102,12 @@ def request_oversee(actor: Actor, t: OversightTarget) -> Decision:
 
 @policy("exchange.usage_read")
 def usage_read(actor: Actor, _t: Any) -> Decision:
-    if actor.roles & {"data_officer", "leader", "admin"}:
-        return ALLOW
-    return deny("仅数据管理员与领导可查看共享监控")
+    """The monitor covers every consumer and end user of the city: city-level oversight only."""
+    if not actor.roles & {"data_officer", "leader", "admin"}:
+        return deny("仅数据管理员与领导可查看共享监控")
+    if actor.region_code is None or len(region_prefix(actor.region_code)) > 4:
+        return deny("共享监控汇总全市调用情况，仅对市级数据管理员与领导开放")
+    return ALLOW
 
 
 @dataclass(frozen=True)
