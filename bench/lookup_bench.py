@@ -72,13 +72,17 @@ def _http() -> Any:
 class Server:
     """`yiwang serve` in its own process group, ended by that group's id on exit."""
 
-    def __init__(self, url: str, port: int, workers: int, audit: bool, log: Path, pool: int | None) -> None:
+    def __init__(
+        self, url: str, port: int, workers: int, audit: bool, log: Path, pool: int | None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:  # fmt: skip
         self.port, self.audit = port, audit
         settings: dict[str, Any] = {"audit_enabled": audit, "token_minutes": 720, "log_level": "WARNING"}
         if not audit:  # the baseline server: no sealing work, and the bare primary-key endpoint
             settings.update(audit_seal_interval=3600, bench_endpoints=True)
         if pool:
             settings["db_pool_size"] = pool
+        settings.update(extra or {})
         self._log = log.open("w")
         self.proc = subprocess.Popen(
             [*yiwang_cmd(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
@@ -209,9 +213,10 @@ def main() -> None:
     ap.add_argument("--settle", type=float, default=1.0, help="seconds between rounds (sealer catches up)")
     ap.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     ap.add_argument("--port", type=int, default=18300, help="first of two ports on 127.0.0.1")
-    ap.add_argument("--pool-size", type=int, default=20,
-                    help="YIWANG_DB_POOL_SIZE for both servers; 0 = the app's default (10 + 10 overflow), "
-                         "which deadlocks a worker above ~20 connections: docs/benchmarks.md, finding A")  # fmt: skip
+    ap.add_argument("--pool-size", type=int, default=0,
+                    help="YIWANG_DB_POOL_SIZE for both servers; 0 = the app's default (10 + 10 overflow; "
+                         "before bf577b2 it deadlocked a worker above ~20 connections: docs/benchmarks.md, "
+                         "finding A)")  # fmt: skip
     ap.add_argument("--no-pk-baseline", dest="pk_baseline", action="store_false",
                     help="skip the bare primary-key read (/api/v1/_bench/pk, needs YIWANG_BENCH_ENDPOINTS)")  # fmt: skip
     args = ap.parse_args()

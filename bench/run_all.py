@@ -4,6 +4,7 @@
     .venv/bin/python bench/run_all.py                 # quick: 50k-person slice, district lookup
     .venv/bin/python bench/run_all.py --full          # as in docs/benchmarks.md
     .venv/bin/python bench/run_all.py --only lookup --rounds 7
+    .venv/bin/python bench/run_all.py --only exchange
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from _common import BENCH
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=("seed", "lookup"), help="run one benchmark")
+    ap.add_argument("--only", choices=("seed", "lookup", "exchange"), help="run one benchmark")
     ap.add_argument("--full", action="store_true", help="the configuration recorded in docs/benchmarks.md")
     ap.add_argument("--rounds", type=int, default=5, help="alternating rounds per measurement (>= 5)")
     args = ap.parse_args()
@@ -25,11 +26,20 @@ def main() -> int:
     rounds = ["--rounds", str(args.rounds)]
     if args.full:
         seed = ["--persons", "200000", "--phases", "--profile", "--full-city", *rounds]
-        lookup = ["--size", "city", "--workers", "1,2", "--connections", "32,1", "--pool-size", "20", *rounds]
+        size, lookup = "city", ["--workers", "1", "--connections", "32,1", *rounds]
     else:
         seed = ["--persons", "50000", "--phases", *rounds]
-        lookup = ["--size", "district", "--workers", "1", "--connections", "32,1", *rounds]
-    plan = [("seed", BENCH / "seed_bench.py", seed), ("lookup", BENCH / "lookup_bench.py", lookup)]
+        size, lookup = "district", ["--workers", "1", "--connections", "32,1", *rounds]
+    # lookup and exchange share one seeded database: lookup keeps it when exchange follows,
+    # exchange reuses it (or seeds it) and drops it at the end
+    both = args.only is None
+    lookup = ["--size", size, *lookup, *(["--keep-db"] if both else [])]
+    exchange = ["--size", size, "--connections", "32", "--reuse-db", "--drop-db", *rounds]
+    plan = [
+        ("seed", BENCH / "seed_bench.py", seed),
+        ("lookup", BENCH / "lookup_bench.py", lookup),
+        ("exchange", BENCH / "exchange_bench.py", exchange),
+    ]
     status = 0
     for name, script, extra in plan:
         if args.only and name != args.only:
