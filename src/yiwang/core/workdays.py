@@ -23,7 +23,19 @@ class Deadline:
 
 # Holidays on fixed solar dates (元旦, 劳动节, 国庆节) are known before the State Council
 # publishes a year's arrangement; the lunar ones and the 调休 workdays are not.
-_FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (5, 3), (10, 1), (10, 2), (10, 3), (10, 4), (10, 5), (10, 6), (10, 7)}
+_FIXED_HOLIDAYS = {
+    (1, 1),
+    (5, 1),
+    (5, 2),
+    (5, 3),
+    (10, 1),
+    (10, 2),
+    (10, 3),
+    (10, 4),
+    (10, 5),
+    (10, 6),
+    (10, 7),
+}
 
 
 def is_workday(day: date) -> tuple[bool, bool]:

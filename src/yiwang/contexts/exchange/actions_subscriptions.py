@@ -151,7 +151,7 @@ def subscription_changes(
         request_hash=hashlib.sha256(f"{subscription_id}:{after}:{limit}".encode()).hexdigest(),
         started=time.perf_counter(),
     )  # fmt: skip
-    _count_call(session, actor, ctx, grant, len(rows))
+    _count_call(session, actor, ctx)
     account_read(session, actor, ctx, resource, grant, "pull", list(plan.fields), 0, list(rows.values()))
     out = [ChangeOut(seq=c.seq, op=c.op, at=c.at, record=shape_row(resource, plan, rows[c.record_id]))
            for c in changes if c.record_id in rows]  # fmt: skip

@@ -9,7 +9,6 @@ from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 
-from yiwang.contexts import catalog
 from yiwang.contexts.exchange import actions, actions_use
 from yiwang.contexts.exchange.governance import UseContext
 from yiwang.contexts.exchange.schemas import (
@@ -71,24 +70,19 @@ def _fields(fields: str | None) -> list[str] | None:
     return [f.strip() for f in fields.split(",") if f.strip()] if fields else None
 
 
-def _resource_id(db: DB, code: str) -> int | None:
-    res = catalog.resource_for_exchange(db, code)
-    return res.id if res else None
-
-
 @router.get(
     "/resources/{code}/records/{key}",
     response_model=RecordsOut,
     summary="按主键查询（身份证号或统一社会信用代码）",
 )
 def lookup(code: str, key: str, db: DB, actor: Caller, ctx: Use, fields: str | None = None) -> RecordsOut:
-    with refusals_logged(actor, ctx, "lookup", _resource_id(db, code)):
+    with refusals_logged(actor, ctx, "lookup", code):
         return actions_use.record_lookup(db, actor, code, key, _fields(fields), ctx)
 
 
 @router.post("/resources/{code}/batch", response_model=BatchOut, summary="批量按主键查询（最多 1000 个）")
 def batch(code: str, body: BatchIn, db: DB, actor: Caller, ctx: Use) -> BatchOut:
-    with refusals_logged(actor, ctx, "batch", _resource_id(db, code)):
+    with refusals_logged(actor, ctx, "batch", code):
         return actions_use.record_batch(db, actor, code, body.keys, body.fields, ctx)
 
 
@@ -106,7 +100,7 @@ def query(
     reserved = {"fields", "cursor", "limit"}
     filters = {k: v for k, v in request.query_params.items() if k not in reserved}
     after = decode_cursor(cursor)
-    with refusals_logged(actor, ctx, "query", _resource_id(db, code)):
+    with refusals_logged(actor, ctx, "query", code):
         out, last = actions_use.record_query(db, actor, code, filters, _fields(fields), after, limit, ctx)
     out.next_cursor = encode_cursor(last)
     return out
@@ -114,7 +108,7 @@ def query(
 
 @router.post("/resources/{code}/verify", response_model=VerifyOut, summary="数据核验：只回答是否一致")
 def verify(code: str, body: VerifyIn, db: DB, actor: Caller, ctx: Use) -> VerifyOut:
-    with refusals_logged(actor, ctx, "verify", _resource_id(db, code)):
+    with refusals_logged(actor, ctx, "verify", code):
         return actions_use.record_verify(db, actor, code, body.key, body.values, ctx)
 
 

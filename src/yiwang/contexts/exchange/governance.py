@@ -85,10 +85,15 @@ def read_plan(resource: catalog.ResourceInfo, grant: Grant, wanted: list[str] | 
     raise Forbidden(f"这些信息项不在授权范围内：{'、'.join(names)}")
 
 
-def admit_call(session: Session, actor: Actor, ctx: UseContext, grant: Grant, n: int) -> None:
-    consumer = actor.label
-    if repo.nonce_seen(session, consumer, ctx.nonce):
+def admit_call(session: Session, actor: Actor, ctx: UseContext) -> None:
+    """Refuse a replayed call early (the unique index on the usage log is the final word)."""
+    if repo.nonce_seen(session, actor.label, ctx.nonce):
         raise Conflict("重复的请求（请求编号已使用），疑似重放，已拒绝")
+
+
+def _count_quota(session: Session, grant: Grant, n: int) -> None:
+    """The last write of a call: the grant's counter row stays locked only until the commit
+    that follows, so calls on one grant do not queue behind each other's whole request."""
     if not repo.consume_quota(session, grant.id, local_day(utcnow()), n, grant.daily_quota):
         err = TooManyRequests(f"已超出授权的每日调用量（{grant.daily_quota} 条）")
         err.retry_after = 3600
@@ -145,3 +150,4 @@ def account_read(
         "status": 200, "refusal": None, "request_hash": ctx.request_hash, "nonce": ctx.nonce,
         "latency_ms": round((time.perf_counter() - ctx.started) * 1000, 3),
     })  # fmt: skip
+    _count_quota(session, grant, max(keys, len(rows), 1))

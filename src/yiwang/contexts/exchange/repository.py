@@ -94,7 +94,9 @@ def consume_quota(session: Session, grant_id: int, day: date, n: int, quota: int
         select(GrantUsage.used).where(GrantUsage.grant_id == grant_id, GrantUsage.day == day)
     )
     if exists is not None:
-        return False
+        # The row may have been created by a concurrent first call after our UPDATE ran:
+        # try once more against the committed row before calling the quota spent.
+        return bool(session.execute(bump).rowcount)  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from yiwang.contexts import catalog
 from yiwang.contexts.exchange import repository as repo
 from yiwang.contexts.exchange.governance import UseContext
 from yiwang.core import deferred
@@ -21,13 +22,13 @@ def refused_nonce_prefix(nonce: str) -> str:
 
 
 @contextmanager
-def refusals_logged(actor: Actor, ctx: UseContext, op: str, resource_id: int | None) -> Iterator[None]:
+def refusals_logged(actor: Actor, ctx: UseContext, op: str, resource_code: str) -> Iterator[None]:
     try:
         yield
     except DomainError as exc:
         row = {
             "at": utcnow(), "consumer": actor.label, "consumer_department_id": actor.department_id,
-            "end_user": ctx.end_user, "case_id": ctx.case_id, "purpose": ctx.purpose, "resource_id": resource_id,
+            "end_user": ctx.end_user, "case_id": ctx.case_id, "purpose": ctx.purpose,
             "grant_id": None, "operation": op, "fields": None, "keys": 0, "rows": 0, "status": exc.status,
             "refusal": exc.detail or exc.title, "request_hash": ctx.request_hash,
             # a replayed nonce is logged under a derived nonce so the original row stays unique
@@ -37,7 +38,8 @@ def refusals_logged(actor: Actor, ctx: UseContext, op: str, resource_id: int | N
 
         def write() -> None:
             with transaction() as s:
-                repo.log_usage(s, row)
+                resource = catalog.resource_for_exchange(s, resource_code)  # only on the refusal path
+                repo.log_usage(s, {**row, "resource_id": resource.id if resource else None})
 
         deferred.defer(write)
         raise
