@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 import anyio
 from fastapi import Depends
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from yiwang.core import deferred
@@ -33,10 +32,17 @@ async def unit_of_work() -> AsyncIterator[Session]:
         yield session
     except BaseException:
         with anyio.CancelScope(shield=True):
-            await run_in_threadpool(_finish, session, False)
+            await _in_own_thread(_finish, session, False)
         raise
     with anyio.CancelScope(shield=True):
-        await run_in_threadpool(_finish, session, True)
+        await _in_own_thread(_finish, session, True)
+
+
+async def _in_own_thread(fn: Callable[[Session, bool], None], session: Session, commit: bool) -> None:
+    # Not the shared thread-pool limiter: when every pooled thread is a request waiting for a
+    # row lock, the commit that releases the lock must still get a thread (as FastAPI does for
+    # the exit of sync dependencies).
+    await anyio.to_thread.run_sync(fn, session, commit, limiter=anyio.CapacityLimiter(1))
 
 
 # scope="function": commit runs when the route returns, before the response is sent, so a
