@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Select, case, func, insert, select, update
+from sqlalchemy import Column, Select, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from yiwang.contexts.exchange.models import (
@@ -80,43 +80,30 @@ def grants(session: Session, consumer_id: int | None = None, resource_id: int | 
 
 
 def consume_quota(session: Session, grant_id: int, day: date, n: int, quota: int) -> bool:
-    """Atomically add n to today's count if it stays within the quota.
-
-    On PostgreSQL the count commits on its own (autocommit, one statement), so the counter row
-    is locked for microseconds, not for the caller's whole transaction: calls on one grant do
-    not queue behind each other. A call that fails afterwards still counts (conservative).
-    SQLite has a single writer anyway, so there it stays in the caller's transaction.
-    """
+    """Atomically add n to today's count if it stays within the quota."""
     if n > quota:
         return False
-    if session.get_bind().dialect.name == "postgresql":
-        with session.get_bind().connect() as own:  # type: ignore[union-attr]
-            own = own.execution_options(isolation_level="AUTOCOMMIT")
-            return _bump(own, grant_id, day, n, quota)
-    return _bump(session.connection(), grant_id, day, n, quota)
-
-
-def _bump(conn: Connection, grant_id: int, day: date, n: int, quota: int) -> bool:
     bump = (
         update(GrantUsage)
         .where(GrantUsage.grant_id == grant_id, GrantUsage.day == day, GrantUsage.used + n <= quota)
         .values(used=GrantUsage.used + n)
     )
-    if conn.execute(bump).rowcount:
+    if session.execute(bump).rowcount:  # type: ignore[attr-defined]
         return True
-    exists = conn.execute(
+    exists = session.scalar(
         select(GrantUsage.used).where(GrantUsage.grant_id == grant_id, GrantUsage.day == day)
-    ).scalar()
+    )
     if exists is not None:
         # The row may have been created by a concurrent first call after our UPDATE ran:
         # try once more against the committed row before calling the quota spent.
-        return bool(conn.execute(bump).rowcount)
-    if conn.dialect.name == "postgresql":
+        return bool(session.execute(bump).rowcount)  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-    conn.execute(upsert(GrantUsage).values(grant_id=grant_id, day=day, used=0).on_conflict_do_nothing())
-    return bool(conn.execute(bump).rowcount)
+    session.execute(upsert(GrantUsage).values(grant_id=grant_id, day=day, used=0).on_conflict_do_nothing())
+    return bool(session.execute(bump).rowcount)  # type: ignore[attr-defined]
 
 
 def quota_used(session: Session, grant_id: int, day: date) -> int:
