@@ -273,3 +273,28 @@ def test_re_registering_a_source_under_a_looser_share_type_is_refused(as_user, c
     finally:  # other tests count the seven demo resources
         with transaction() as s:
             s.execute(text("UPDATE data_resource SET published = false WHERE code = '330100-SJ-9997'"))
+
+
+def test_the_quota_is_exact_across_shards_and_a_big_batch_spans_them(client) -> None:
+    from yiwang.contexts.exchange import repository
+
+    consumer, region = "330106-taxation", "330106"
+    grant, token = _setup(client, ["id_number", "name"], quota=20, consumer=consumer, region=region)
+    assert sum(repository.shard_caps(20)) == 20
+    keys = [person_key("src_household", "330106", f"id > {i * 2}")[0] for i in range(15)]
+    keys = list(dict.fromkeys(keys))
+    r = client.post(
+        f"/api/v1/exchange/resources/{HOUSEHOLD}/batch", json={"keys": keys}, headers=headers(token)
+    )
+    assert r.status_code == 200, r.text  # more keys than any one shard's slice (20 / 8 ≤ 3)
+    used = len(keys)
+    codes = []
+    for _ in range(20 - used + 1):
+        one = client.get(f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{keys[0]}", headers=headers(token))
+        codes.append(one.status_code)
+    assert codes[:-1] == [200] * (20 - used) and codes[-1] == 429
+    with transaction() as s:
+        from yiwang.core.db import utcnow
+        from yiwang.core.workdays import local_day
+
+        assert repository.quota_used(s, grant, local_day(utcnow())) == 20

@@ -74,12 +74,14 @@ class Grant(Base):
 
 
 class GrantUsage(Base):
-    """Rows served under a grant per Beijing-time day, for the daily quota."""
+    """Rows served under a grant per Beijing-time day, for the daily quota, in shards: each
+    shard holds a fixed slice of the quota, so concurrent calls lock different rows."""
 
     __tablename__ = "grant_usage"
 
     grant_id: Mapped[int] = mapped_column(ForeignKey("data_grant.id"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     used: Mapped[int] = mapped_column(Integer, default=0)
 
 

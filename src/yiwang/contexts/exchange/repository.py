@@ -3,6 +3,7 @@ outside the scope and fields outside the grant are never fetched."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -79,36 +80,73 @@ def grants(session: Session, consumer_id: int | None = None, resource_id: int | 
     return list(session.scalars(q))
 
 
+QUOTA_SHARDS = 8
+
+
+def shard_caps(quota: int) -> list[int]:
+    """The quota split exactly between the shards (the caps add up to the quota)."""
+    return [quota // QUOTA_SHARDS + (1 if i < quota % QUOTA_SHARDS else 0) for i in range(QUOTA_SHARDS)]
+
+
 def consume_quota(session: Session, grant_id: int, day: date, n: int, quota: int) -> bool:
-    """Atomically add n to today's count if it stays within the quota."""
+    """Atomically take n from today's quota. Each call tries the shards in a random order and
+    takes its n from one shard that has room (one row lock, held until commit); only a call
+    larger than any shard's slice locks all shards, in ascending order (no deadlock)."""
     if n > quota:
         return False
-    bump = (
-        update(GrantUsage)
-        .where(GrantUsage.grant_id == grant_id, GrantUsage.day == day, GrantUsage.used + n <= quota)
-        .values(used=GrantUsage.used + n)
-    )
-    if session.execute(bump).rowcount:  # type: ignore[attr-defined]
-        return True
-    exists = session.scalar(
-        select(GrantUsage.used).where(GrantUsage.grant_id == grant_id, GrantUsage.day == day)
-    )
-    if exists is not None:
-        # The row may have been created by a concurrent first call after our UPDATE ran:
-        # try once more against the committed row before calling the quota spent.
-        return bool(session.execute(bump).rowcount)  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+    caps = shard_caps(quota)
+    _ensure_shards(session, grant_id, day)
+    order = [i for i in random.sample(range(QUOTA_SHARDS), QUOTA_SHARDS) if caps[i] >= n]
+    for shard in order:
+        bump = (
+            update(GrantUsage)
+            .where(GrantUsage.grant_id == grant_id, GrantUsage.day == day, GrantUsage.shard == shard,
+                   GrantUsage.used + n <= caps[shard])
+            .values(used=GrantUsage.used + n)
+        )  # fmt: skip
+        if session.execute(bump).rowcount:  # type: ignore[attr-defined]
+            return True
+    rows = session.execute(
+        select(GrantUsage.shard, GrantUsage.used)
+        .where(GrantUsage.grant_id == grant_id, GrantUsage.day == day)
+        .order_by(GrantUsage.shard)
+        .with_for_update()
+    ).all()
+    room = {shard: caps[shard] - used for shard, used in rows}
+    if sum(max(r, 0) for r in room.values()) < n:
+        return False
+    left = n
+    for shard in sorted(room):
+        take = min(max(room[shard], 0), left)
+        if take:
+            session.execute(
+                update(GrantUsage)
+                .where(GrantUsage.grant_id == grant_id, GrantUsage.day == day, GrantUsage.shard == shard)
+                .values(used=GrantUsage.used + take)
+            )
+            left -= take
+    return True
+
+
+def _ensure_shards(session: Session, grant_id: int, day: date) -> None:
+    have = session.scalar(select(func.count()).where(GrantUsage.grant_id == grant_id, GrantUsage.day == day))
+    if have == QUOTA_SHARDS:
+        return
+    if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-    session.execute(upsert(GrantUsage).values(grant_id=grant_id, day=day, used=0).on_conflict_do_nothing())
-    return bool(session.execute(bump).rowcount)  # type: ignore[attr-defined]
+    rows = [{"grant_id": grant_id, "day": day, "shard": i, "used": 0} for i in range(QUOTA_SHARDS)]
+    session.execute(upsert(GrantUsage).values(rows).on_conflict_do_nothing())
 
 
 def quota_used(session: Session, grant_id: int, day: date) -> int:
-    return (
-        session.scalar(select(GrantUsage.used).where(GrantUsage.grant_id == grant_id, GrantUsage.day == day))
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(GrantUsage.used), 0)).where(
+                GrantUsage.grant_id == grant_id, GrantUsage.day == day
+            )
+        )
         or 0
     )
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 14:00:47.186516
+Create Date: 2026-11-23 15:53:13.635975
 """
 
 from __future__ import annotations
@@ -653,11 +653,12 @@ def upgrade() -> None:
         "grant_usage",
         sa.Column("grant_id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("shard", sa.Integer(), nullable=False),
         sa.Column("used", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["grant_id"], ["data_grant.id"], name=op.f("fk_grant_usage_grant_id_data_grant")
         ),
-        sa.PrimaryKeyConstraint("grant_id", "day", name=op.f("pk_grant_usage")),
+        sa.PrimaryKeyConstraint("grant_id", "day", "shard", name=op.f("pk_grant_usage")),
     )
     op.create_table(
         "subscription",
