@@ -171,3 +171,24 @@ def command_line() -> str:
     except ValueError:
         shown = str(script)
     return " ".join([".venv/bin/python", shown, *sys.argv[1:]])
+
+
+def thread_load(conns: int, run: Any, latencies: list[float]) -> dict[str, float]:
+    """Run `run(i)` on `conns` threads (each appends its latencies), then summarise."""
+    import threading
+    import time
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(conns)]
+    start = time.perf_counter()
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+
+    def pick(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else 0.0
+
+    return {"requests": len(latencies), "seconds": elapsed, "rps": len(latencies) / elapsed,
+            "p50_ms": pick(0.50), "p99_ms": pick(0.99)}  # fmt: skip

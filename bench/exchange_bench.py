@@ -56,6 +56,7 @@ from _common import (
     save,
     source_note,
     table,
+    thread_load,
 )
 from lookup_bench import Server, _sql, _token, prepare_db
 
@@ -151,21 +152,10 @@ def _python_batch(
             latencies.extend(mine)
             errors[0] += bad
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(conns)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
-    latencies.sort()
-
-    def pick(q: float) -> float:
-        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else 0.0
-
-    return {"requests": len(latencies), "seconds": elapsed, "rps": len(latencies) / elapsed,
-            "keys_per_s": len(latencies) * batch / elapsed, "p50_ms": pick(0.50), "p99_ms": pick(0.99),
-            "errors": errors[0]}  # fmt: skip
+    out = thread_load(conns, run, latencies)
+    out["errors"] = errors[0]
+    out["keys_per_s"] = out["requests"] * batch / out["seconds"]
+    return out
 
 
 class WaitSampler:

@@ -48,6 +48,7 @@ from _common import (
     save,
     source_note,
     table,
+    thread_load,
     yiwang_cmd,
 )
 
@@ -153,20 +154,9 @@ def _python_load(
             latencies.extend(mine)
             errors[0] += bad
 
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(conns)]
-    start = time.perf_counter()
-    for t in workers:
-        t.start()
-    for t in workers:
-        t.join()
-    elapsed = time.perf_counter() - start
-    latencies.sort()
-
-    def pick(q: float) -> float:
-        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else 0.0
-
-    return {"requests": len(latencies), "seconds": elapsed, "rps": len(latencies) / elapsed,
-            "p50_ms": pick(0.50), "p99_ms": pick(0.99), "errors": errors[0]}  # fmt: skip
+    out = thread_load(conns, run, latencies)
+    out["errors"] = errors[0]
+    return out
 
 
 def _token(base: str, client_id: str, secret: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -85,15 +84,6 @@ class Settings(BaseSettings):
                     "YIWANG_WEBHOOK_ALLOWED_HOSTS must name the subscribers' hosts in production"
                 )
         return self
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-    def sqlite_path(self) -> Path | None:
-        if not self.is_sqlite:
-            return None
-        return Path(self.database_url.split("///", 1)[1])
 
 
 @lru_cache

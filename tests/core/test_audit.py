@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 
 from yiwang.core import audit
 from yiwang.core.actor import SYSTEM
-from yiwang.core.audit_sealer import Sealer
+from yiwang.core.audit_sealer import seal_all
 from yiwang.core.db import get_engine, transaction
 
 
@@ -17,7 +17,7 @@ def _write(n: int, action: str = "test.thing_touch") -> None:
 
 
 def _verify() -> audit.VerifyReport:
-    Sealer(0).seal_all()
+    seal_all()
     with transaction() as s:
         return audit.verify(s)
 
@@ -46,7 +46,7 @@ def test_chain_verifies_and_checkpoints_are_signed() -> None:
 
 def test_an_edited_row_is_found_and_named() -> None:
     _write(5, "test.tamper_target")
-    Sealer(0).seal_all()
+    seal_all()
     with transaction() as s:
         rid, purpose = s.execute(
             text(
@@ -70,7 +70,7 @@ def test_an_edited_row_is_found_and_named() -> None:
 
 def test_a_deleted_row_breaks_the_sequence() -> None:
     _write(3, "test.delete_target")
-    Sealer(0).seal_all()
+    seal_all()
     table = audit.AuditRecord.__table__
     with transaction() as s:
         row = (
@@ -96,7 +96,7 @@ def test_a_deleted_row_breaks_the_sequence() -> None:
 def test_a_rewritten_chain_fails_the_signed_checkpoint() -> None:
     """An attacker who recomputes every hash after editing still cannot forge the signature."""
     _write(60, "test.rewrite_target")
-    Sealer(0).seal_all()
+    seal_all()
     with transaction() as s:
         cp_seq = s.execute(text("SELECT max(chain_seq) FROM audit_checkpoint")).scalar()
         rid, seq = s.execute(
@@ -144,7 +144,7 @@ def test_a_checkpoint_re_signed_with_another_key_is_not_trusted() -> None:
     from yiwang.core import crypto
 
     _write(60, "test.resign_target")
-    Sealer(0).seal_all()
+    seal_all()
     with transaction() as s:
         seq, chain_hash, pub, sig = s.execute(
             text(
@@ -168,7 +168,7 @@ def test_a_checkpoint_re_signed_with_another_key_is_not_trusted() -> None:
 
 def test_deleted_checkpoints_are_missed() -> None:
     _write(120, "test.drop_checkpoints")
-    Sealer(0).seal_all()
+    seal_all()
     with transaction() as s:
         cp = audit.AuditCheckpoint.__table__
         rows = s.execute(select(cp).order_by(cp.c.chain_seq.desc()).limit(2)).mappings().all()

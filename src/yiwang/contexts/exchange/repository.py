@@ -247,17 +247,6 @@ def record_change(session: Session, resource_id: int, record_id: int, op: str, r
     return change
 
 
-def changes_after(session: Session, resource_id: int, after_seq: int, limit: int) -> list[ChangeLog]:
-    return list(
-        session.scalars(
-            select(ChangeLog)
-            .where(ChangeLog.resource_id == resource_id, ChangeLog.seq > after_seq)
-            .order_by(ChangeLog.seq)
-            .limit(limit)
-        )
-    )
-
-
 def subscriptions_for_resource(session: Session, resource_id: int) -> list[tuple[Subscription, Grant]]:
     rows = session.execute(
         select(Subscription, Grant)

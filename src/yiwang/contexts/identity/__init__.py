@@ -16,12 +16,11 @@ from yiwang.contexts.identity.lookups import (
     persons_by_id_numbers,
 )
 from yiwang.contexts.identity.models import Department as _Department
-from yiwang.contexts.identity.web import Caller, LoggedIn, Staff, authenticate, current_actor
+from yiwang.contexts.identity.web import Caller, LoggedIn, authenticate, current_actor
 
 __all__ = [
     "Caller",
     "LoggedIn",
-    "Staff",
     "authenticate",
     "current_actor",
     "department",

@@ -75,12 +75,6 @@ def persons_page(
     return list(session.scalars(q))
 
 
-def persons_by_ids(session: Session, ids: list[int]) -> dict[int, Person]:
-    if not ids:
-        return {}
-    return {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
-
-
 def count_persons(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Person)) or 0
 
@@ -136,10 +130,6 @@ def session_with_user(
 
 def delete_session(session: Session, token_hash: str) -> None:
     session.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash))
-
-
-def delete_expired_sessions(session: Session, now: datetime) -> int:
-    return session.execute(delete(LoginSession).where(LoginSession.expires_at <= now)).rowcount or 0  # type: ignore[attr-defined]
 
 
 def record_login_failure(session: Session, user_id: int, lock_after: int, locked_until: datetime) -> int:

@@ -1,6 +1,6 @@
 """Authentication for requests: session cookie (people) or bearer token (systems), and CSRF.
 
-Other contexts depend on `Caller` (any actor, anonymous allowed) or `Staff`/`LoggedIn` via
+Other contexts depend on `Caller` (any actor, anonymous allowed) or `LoggedIn` via
 the identity package's public surface; the authorisation itself stays in `authz.check`.
 """
 
@@ -111,14 +111,3 @@ def logged_in(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
 
 Caller = Annotated[Actor, Depends(current_actor)]
 LoggedIn = Annotated[Actor, Depends(logged_in)]
-
-
-def staff_only(actor: Annotated[Actor, Depends(logged_in)]) -> Actor:
-    if not actor.is_staff and actor.kind != "client":
-        from yiwang.core.errors import Forbidden
-
-        raise Forbidden("仅限工作人员使用")
-    return actor
-
-
-Staff = Annotated[Actor, Depends(staff_only)]
