@@ -12,15 +12,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 from sqlalchemy import JSON, BigInteger, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from yiwang.core import crypto, deferred
+from yiwang.core import crypto, deferred, group_commit
 from yiwang.core.actor import Actor, client_ip_var, request_id_var
 from yiwang.core.db import Base, UTCDateTime, transaction, utcnow
+from yiwang.core.errors import DomainError
 from yiwang.settings import get_settings
 
 GENESIS = "0" * 64
@@ -73,6 +75,28 @@ def content_hash(values: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def _row(actor: Actor, action: str, target_type: str, target_id: object, **more: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "occurred_at": utcnow(),
+        "actor": actor.label,
+        "actor_name": actor.name,
+        "on_behalf_of": actor.on_behalf_of,
+        "action": action,
+        "target_type": target_type,
+        "target_id": str(target_id),
+        "subject_person_id": None,
+        "subject_enterprise_id": None,
+        "outcome": "ok",
+        "purpose": None,
+        "request_id": request_id_var.get(),
+        "ip": client_ip_var.get(),
+        "detail": None,
+        **more,
+    }
+    values["record_hash"] = content_hash(values)
+    return values
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -89,26 +113,61 @@ def record(
     """Add one audit row to the caller's transaction: it commits or rolls back with the change."""
     if not get_settings().audit_enabled:
         return
-    values: dict[str, Any] = {
-        "occurred_at": utcnow(),
-        "actor": actor.label,
-        "actor_name": actor.name,
-        "on_behalf_of": actor.on_behalf_of,
-        "action": action,
-        "target_type": target_type,
-        "target_id": str(target_id),
-        "subject_person_id": subject_person_id,
-        "subject_enterprise_id": subject_enterprise_id,
-        "outcome": outcome,
-        "purpose": purpose,
-        "request_id": request_id_var.get(),
-        "ip": client_ip_var.get(),
-        "detail": detail,
-    }
-    values["record_hash"] = content_hash(values)
     from yiwang.core import audit_repository as repo
 
-    repo.insert_one(session, values)  # a Core INSERT: no ORM unit-of-work bookkeeping on the hot path
+    repo.insert_many(session, [_row(actor, action, target_type, target_id, outcome=outcome, purpose=purpose,
+                                    subject_person_id=subject_person_id, subject_enterprise_id=subject_enterprise_id,
+                                    detail=detail)])  # fmt: skip
+
+
+def record_read(
+    session: Session,
+    actor: Actor,
+    action: str,
+    target_type: str,
+    target_id: object,
+    *,
+    purpose: str | None = None,
+    subject_person_id: int | None = None,
+    subject_enterprise_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Audit a read that changes nothing: the row is group-committed (`core.group_commit`),
+    durable before the request answers, without a write transaction of the request's own."""
+    if not get_settings().audit_enabled:
+        return
+    row = _row(actor, action, target_type, target_id, purpose=purpose, subject_person_id=subject_person_id,
+               subject_enterprise_id=subject_enterprise_id, detail=detail)  # fmt: skip
+    group_commit.submit(session, ROWS, [row])
+
+
+def prepare_many(
+    actor: Actor,
+    action: str,
+    subjects: list[tuple[str, object, int | None, int | None]],
+    *,
+    purpose: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """One audit row per (target_type, target_id, subject person, subject enterprise), hashed,
+    ready to insert (in this transaction with `insert_prepared`, or group-committed)."""
+    if not get_settings().audit_enabled or not subjects:
+        return []
+    common = _row(actor, action, "", "", purpose=purpose, detail=detail)
+    rows = []
+    for target_type, target_id, person_id, enterprise_id in subjects:
+        values = {**common, "target_type": target_type, "target_id": str(target_id),
+                  "subject_person_id": person_id, "subject_enterprise_id": enterprise_id}  # fmt: skip
+        values["record_hash"] = content_hash(values)
+        rows.append(values)
+    return rows
+
+
+def insert_prepared(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        from yiwang.core import audit_repository as repo
+
+        repo.insert_many(session, rows)
 
 
 def record_many(
@@ -121,23 +180,23 @@ def record_many(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """One audit row per (target_type, target_id, subject person, subject enterprise), in one statement."""
-    if not get_settings().audit_enabled or not subjects:
-        return
-    from yiwang.core import audit_repository as repo
+    insert_prepared(session, prepare_many(actor, action, subjects, purpose=purpose, detail=detail))
 
-    now = utcnow()
-    common = {
-        "occurred_at": now, "actor": actor.label, "actor_name": actor.name, "on_behalf_of": actor.on_behalf_of,
-        "action": action, "outcome": "ok", "purpose": purpose, "request_id": request_id_var.get(),
-        "ip": client_ip_var.get(), "detail": detail,
-    }  # fmt: skip
-    rows = []
-    for target_type, target_id, person_id, enterprise_id in subjects:
-        values = {**common, "target_type": target_type, "target_id": str(target_id),
-                  "subject_person_id": person_id, "subject_enterprise_id": enterprise_id}  # fmt: skip
-        values["record_hash"] = content_hash(values)
-        rows.append(values)
-    repo.insert_many(session, rows)
+
+class _Rows:
+    """Group-committed audit rows: one multi-row INSERT for the whole batch; never refuses."""
+
+    name = "audit.rows"
+
+    def write(self, session: Session, items: Sequence[list[dict[str, Any]]]) -> list[DomainError | None]:
+        insert_prepared(session, [row for rows in items for row in rows])
+        return [None] * len(items)
+
+    def refused(self, session: Session, items: Sequence[tuple[list[dict[str, Any]], DomainError]]) -> None:
+        return None
+
+
+ROWS = _Rows()
 
 
 def record_outside(*args: Any, **kwargs: Any) -> None:

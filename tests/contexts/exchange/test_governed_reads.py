@@ -18,7 +18,7 @@ from tests.contexts.exchange.helpers import (
 )
 from yiwang.contexts.exchange import actions
 from yiwang.contexts.exchange.schemas import RevokeIn
-from yiwang.contexts.exchange.usage import refused_nonce_prefix
+from yiwang.contexts.exchange.accounting import refused_nonce_prefix
 from yiwang.core.actor import SYSTEM
 from yiwang.core.db import transaction
 

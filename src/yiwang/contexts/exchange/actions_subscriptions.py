@@ -13,7 +13,6 @@ from yiwang.contexts import catalog
 from yiwang.contexts.exchange import delivery
 from yiwang.contexts.exchange import repository as repo
 from yiwang.contexts.exchange.governance import MAX_PAGE, UseContext, account_read, pick_grant, shape_row
-from yiwang.contexts.exchange.governance import admit_call as _count_call
 from yiwang.contexts.exchange.models import Grant, Subscription
 from yiwang.contexts.exchange.policies import UseTarget, grant_refusal
 from yiwang.contexts.exchange.schemas_subscriptions import (
@@ -151,7 +150,6 @@ def subscription_changes(
         request_hash=hashlib.sha256(f"{subscription_id}:{after}:{limit}".encode()).hexdigest(),
         started=time.perf_counter(),
     )  # fmt: skip
-    _count_call(session, actor, ctx)
     account_read(session, actor, ctx, resource, grant, "pull", list(plan.fields), 0, list(rows.values()))
     out = [ChangeOut(seq=c.seq, op=c.op, at=c.at, record=shape_row(resource, plan, rows[c.record_id]))
            for c in changes if c.record_id in rows]  # fmt: skip

@@ -16,7 +16,6 @@ from yiwang.contexts.exchange.governance import (
     Plan,
     UseContext,
     account_read,
-    admit_call,
     field_types,
     key_value,
     read_plan,
@@ -39,7 +38,6 @@ def record_lookup(
     grant = target.grant
     plan = read_plan(resource, grant, wanted)
     wanted_key = key_value(resource, key)
-    admit_call(session, actor, ctx)
     stmt = repo.governed_select(resource.source_table, plan.fields, field_types(resource), plan.row_scope,
                                 resource.key_field, [wanted_key])  # fmt: skip
     rows = repo.fetch(session, stmt)
@@ -63,7 +61,6 @@ def record_batch(
     by_value: dict[str, str] = {}
     for i, k in enumerate(keys):
         by_value[key_value(resource, k, f"keys.{i}")] = k
-    admit_call(session, actor, ctx)
     stmt = repo.governed_select(resource.source_table, plan.fields, field_types(resource), plan.row_scope,
                                 resource.key_field, list(by_value))  # fmt: skip
     rows = repo.fetch(session, stmt)
@@ -90,7 +87,6 @@ def record_query(
         msg = f"只能按已授权、未脱敏的非证件号信息项筛选：{'、'.join(bad)}"
         raise ValidationFailed(msg, [FieldError(f, msg, "not_filterable") for f in bad])
     limit = min(limit, MAX_PAGE)
-    admit_call(session, actor, ctx)
     stmt = repo.governed_select(resource.source_table, plan.fields, field_types(resource), plan.row_scope,
                                 filters=filters, after_id=after_id, limit=limit)  # fmt: skip
     rows = repo.fetch(session, stmt)
@@ -111,7 +107,6 @@ def record_verify(
     if plan.masked:  # a masked value must not be learnable by guessing it
         raise Forbidden(f"不能核验脱敏的信息项：{'、'.join(plan.masked)}")
     wanted_key = key_value(resource, key)
-    admit_call(session, actor, ctx)
     stmt = repo.governed_select(resource.source_table, plan.fields, field_types(resource), plan.row_scope,
                                 resource.key_field, [wanted_key])  # fmt: skip
     rows = repo.fetch(session, stmt)

@@ -310,10 +310,10 @@ def _record(o: Outgoing, status: int, error: str | None, at: datetime, latency_m
                   "next_attempt_at": at + timedelta(seconds=backoff(o.attempts))}  # fmt: skip
     with transaction() as session:
         mine = repo.finish_delivery(session, o.delivery_id, o.attempts, values)
-        repo.log_usage(session, {
+        repo.log_usage(session, [{
             **o.usage, "at": utcnow(), "status": status, "refusal": error,
             "nonce": f"push:{o.delivery_id}:{o.attempts}", "latency_ms": round(latency_ms, 3),
-        })  # fmt: skip
+        }])  # fmt: skip
     return str(values["status"]) if mine else "superseded"
 
 

@@ -1,6 +1,6 @@
 """The governance of every use of shared data, shared by reads, pulls and pushes: pick the
-grant, turn it into a read plan, admit the call (replay, quota), shape rows (decrypt, mask)
-and account for it (usage log + one audit record per subject)."""
+grant, turn it into a read plan, shape rows (decrypt, mask) and account for the call (usage
+log + one audit record per subject, replay check and quota, group-committed: `accounting`)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,15 @@ from sqlalchemy.orm import Session
 
 from yiwang.contexts import catalog
 from yiwang.contexts.exchange import repository as repo
+from yiwang.contexts.exchange.accounting import USES, Use
 from yiwang.contexts.exchange.masking import mask_value
 from yiwang.contexts.exchange.models import Grant
 from yiwang.contexts.exchange.policies import Plan, UseTarget, grant_refusal, plan_read
 from yiwang.contexts.exchange.sources import SOURCE_TABLES
-from yiwang.core import audit, codes, crypto
+from yiwang.core import audit, codes, crypto, group_commit
 from yiwang.core.actor import Actor
 from yiwang.core.db import utcnow
-from yiwang.core.errors import Conflict, FieldError, Forbidden, NotFound, TooManyRequests, ValidationFailed
+from yiwang.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from yiwang.core.workdays import local_day
 
 MAX_BATCH = 1000
@@ -85,21 +86,6 @@ def read_plan(resource: catalog.ResourceInfo, grant: Grant, wanted: list[str] | 
     raise Forbidden(f"这些信息项不在授权范围内：{'、'.join(names)}")
 
 
-def admit_call(session: Session, actor: Actor, ctx: UseContext) -> None:
-    """Refuse a replayed call early (the unique index on the usage log is the final word)."""
-    if repo.nonce_seen(session, actor.label, ctx.nonce):
-        raise Conflict("重复的请求（请求编号已使用），疑似重放，已拒绝")
-
-
-def _count_quota(session: Session, grant: Grant, n: int) -> None:
-    """The last write of a call: the grant's counter row stays locked only until the commit
-    that follows, so calls on one grant do not queue behind each other's whole request."""
-    if not repo.consume_quota(session, grant.id, local_day(utcnow()), n, grant.daily_quota):
-        err = TooManyRequests(f"已超出授权的每日调用量（{grant.daily_quota} 条）")
-        err.retry_after = 3600
-        raise err
-
-
 def key_value(resource: catalog.ResourceInfo, key: str, field: str = "key") -> str:
     kind = resource.fields[resource.key_field].data_type
     value = codes.compact(key)
@@ -135,19 +121,23 @@ def account_read(
     session: Session, actor: Actor, ctx: UseContext, resource: catalog.ResourceInfo, grant: Grant, op: str,
     plan_fields: list[str], keys: int, rows: list[dict[str, Any]],
 ) -> None:  # fmt: skip
+    """Log the call and audit each subject, durably before the answer; the replay check, the
+    grant still in force and the quota are decided there too (`accounting`, group-committed)."""
     purpose = ctx.purpose or grant.purpose
-    audit.record_many(
-        session, actor, f"exchange.record_{op}",
+    audit_rows = audit.prepare_many(
+        actor, f"exchange.record_{op}",
         [(resource.source_table, r["id"], r["subject_person_id"], r["subject_enterprise_id"]) for r in rows],
         purpose=purpose,
         detail={"resource": resource.code, "resource_name": resource.name, "fields": plan_fields,
                 "labels": [resource.fields[f].label for f in plan_fields], "case_id": ctx.case_id, "grant": grant.id},
     )  # fmt: skip
-    repo.log_usage(session, {
+    usage = {
         "at": utcnow(), "consumer": actor.label, "consumer_department_id": actor.department_id,
         "end_user": ctx.end_user, "case_id": ctx.case_id, "purpose": purpose, "resource_id": resource.id,
         "grant_id": grant.id, "operation": op, "fields": plan_fields, "keys": keys, "rows": len(rows),
         "status": 200, "refusal": None, "request_hash": ctx.request_hash, "nonce": ctx.nonce,
         "latency_ms": round((time.perf_counter() - ctx.started) * 1000, 3),
-    })  # fmt: skip
-    _count_quota(session, grant, max(keys, len(rows), 1))
+    }  # fmt: skip
+    use = Use(usage=usage, audit_rows=audit_rows, grant_id=grant.id, day=local_day(utcnow()),
+              count=max(keys, len(rows), 1), quota=grant.daily_quota)  # fmt: skip
+    group_commit.submit(session, USES, use)

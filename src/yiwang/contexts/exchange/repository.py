@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Select, case, func, insert, select, update
+from sqlalchemy import Column, Select, case, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from yiwang.contexts.exchange.models import (
@@ -194,15 +194,27 @@ def fetch(session: Session, stmt: Select[Any]) -> list[dict[str, Any]]:
     return [dict(r) for r in session.execute(stmt).mappings()]
 
 
-def log_usage(session: Session, row: dict[str, Any]) -> None:
-    session.execute(insert(UsageLog), [row])
+def log_usage(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(UsageLog), rows)
 
 
-def nonce_seen(session: Session, consumer: str, nonce: str) -> bool:
-    return (
-        session.scalar(select(UsageLog.id).where(UsageLog.consumer == consumer, UsageLog.nonce == nonce))
-        is not None
+def nonces_seen(session: Session, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (consumer, nonce) pairs the usage log already holds (one query, on its unique index)."""
+    if not pairs:
+        return set()
+    rows = session.execute(
+        select(UsageLog.consumer, UsageLog.nonce).where(tuple_(UsageLog.consumer, UsageLog.nonce).in_(pairs))
     )
+    return {(c, n) for c, n in rows}
+
+
+def grants_in_force(session: Session, grant_ids: set[int], days: set[date]) -> set[tuple[int, date]]:
+    """(grant, day) for the grants not revoked and valid on that day, read now (at commit time)."""
+    rows = session.execute(
+        select(Grant.id, Grant.valid_from, Grant.valid_to).where(Grant.id.in_(grant_ids), Grant.revoked_at.is_(None))
+    )
+    return {(gid, day) for gid, start, end in rows for day in days if start <= day <= end}
 
 
 def usage_stats(session: Session, since: datetime) -> list[dict[str, Any]]:

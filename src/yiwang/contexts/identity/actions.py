@@ -54,7 +54,7 @@ def person_view(person: Person, clear: bool) -> PersonOut:
 
 def _audit_read(session: Session, actor: Actor, action: str, person: Person, purpose: str | None) -> None:
     if actor.person_id != person.id:
-        audit.record(
+        audit.record_read(
             session, actor, action, "person", person.id,
             subject_person_id=person.id, purpose=purpose,
             detail={"fields": PERSONAL_FIELDS, "labels": PERSONAL_LABELS, "resource_name": "自然人基础信息"},

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
 from typing import Annotated
 
 import anyio
 from fastapi import Depends
 from sqlalchemy.orm import Session
 
-from yiwang.core import deferred
+from yiwang.core import deferred, group_commit
 from yiwang.core.db import new_session
 
 
@@ -26,16 +28,27 @@ def _finish(session: Session, commit: bool) -> None:
 
 async def unit_of_work() -> AsyncIterator[Session]:
     """The request's transaction. Commit or rollback runs shielded from cancellation: a client
-    that hangs up mid-request must never leave a transaction open holding row locks."""
+    that hangs up mid-request must never leave a transaction open holding row locks. Records
+    the request group-committed (`core.group_commit`) are awaited after its own commit, so the
+    answer leaves only once they are durable, and a refusal among them becomes the answer."""
     session = new_session()
+    pending = group_commit.open_scope()
     try:
         yield session
     except BaseException:
         with anyio.CancelScope(shield=True):
             await _in_own_thread(_finish, session, False)
+            await _durable(pending, raise_refusal=False)  # the request's own error is the answer
         raise
     with anyio.CancelScope(shield=True):
         await _in_own_thread(_finish, session, True)
+        await _durable(pending)
+
+
+async def _durable(pending: list[Future[None]], raise_refusal: bool = True) -> None:
+    """Wait for the request's group-committed records; raise the first failure or refusal."""
+    if pending:
+        await asyncio.gather(*(asyncio.wrap_future(f) for f in pending), return_exceptions=not raise_refusal)
 
 
 async def _in_own_thread(fn: Callable[[Session, bool], None], session: Session, commit: bool) -> None:

@@ -1,0 +1,87 @@
+"""Accounting for a use of shared data, group-committed (`core.group_commit`): the replay
+check, the grant still in force, the daily quota, the usage-log row and one audit record per
+subject, for a whole batch of calls in one transaction, before any of them answers.
+
+Checked here, at commit time, and not earlier: a nonce already in the usage log (a replay,
+409), a grant revoked or expired since the call read it (403), a spent quota (429). A
+refused call's data never leaves the server; its refusal is logged in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from yiwang.contexts.exchange import repository as repo
+from yiwang.core import audit
+from yiwang.core.errors import Conflict, DomainError, Forbidden, TooManyRequests
+
+
+@dataclass(frozen=True)
+class Use:
+    usage: dict[str, Any]  # the usage_log row of the answered call
+    audit_rows: list[dict[str, Any]]  # prepared by audit.prepare_many
+    grant_id: int
+    day: date  # the Beijing-time day the quota counts on
+    count: int  # quota units: keys asked or rows returned, at least 1
+    quota: int
+
+
+def refused_nonce_prefix(nonce: str) -> str:
+    """Refusals are logged under a derived nonce (the original stays free for the unique index)."""
+    return hashlib.sha256(nonce.encode()).hexdigest()[:32]
+
+
+def refusal_row(row: dict[str, Any], exc: DomainError) -> dict[str, Any]:
+    """The usage-log row of a refused call (a replay is logged under a derived nonce)."""
+    return {**row, "fields": None, "keys": 0, "rows": 0, "status": exc.status, "refusal": exc.detail or exc.title,
+            "nonce": f"refused:{refused_nonce_prefix(row['nonce'])}:{time.time_ns() % 10**12}"}  # fmt: skip
+
+
+def quota_refusal(quota: int) -> TooManyRequests:
+    err = TooManyRequests(f"已超出授权的每日调用量（{quota} 条）")
+    err.retry_after = 3600
+    return err
+
+
+class _Uses:
+    name = "exchange.use"
+
+    def write(self, session: Session, items: Sequence[Use]) -> list[DomainError | None]:
+        out: list[DomainError | None] = [None] * len(items)
+        seen = repo.nonces_seen(session, [(u.usage["consumer"], u.usage["nonce"]) for u in items])
+        live = repo.grants_in_force(session, {u.grant_id for u in items}, {u.day for u in items})
+        for i, u in enumerate(items):
+            key = (u.usage["consumer"], u.usage["nonce"])
+            if key in seen:
+                out[i] = Conflict("重复的请求（请求编号已使用），疑似重放，已拒绝")
+            elif (u.grant_id, u.day) not in live:
+                out[i] = Forbidden("授权已被撤销或已不在有效期内")
+            seen.add(key)
+        by_grant: dict[tuple[int, date], list[int]] = {}
+        for i, u in enumerate(items):
+            if out[i] is None:
+                by_grant.setdefault((u.grant_id, u.day), []).append(i)
+        for (grant_id, day), idx in by_grant.items():
+            quota = items[idx[0]].quota
+            if repo.consume_quota(session, grant_id, day, sum(items[i].count for i in idx), quota):
+                continue
+            for i in idx:  # not all of them fit: one by one, in arrival order
+                if not repo.consume_quota(session, grant_id, day, items[i].count, quota):
+                    out[i] = quota_refusal(quota)
+        done = [u for u, r in zip(items, out, strict=True) if r is None]
+        repo.log_usage(session, [u.usage for u in done])
+        audit.insert_prepared(session, [row for u in done for row in u.audit_rows])
+        return out
+
+    def refused(self, session: Session, items: Sequence[tuple[Use, DomainError]]) -> None:
+        repo.log_usage(session, [refusal_row(u.usage, exc) for u, exc in items])
+
+
+USES = _Uses()
