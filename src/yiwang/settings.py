@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     audit_enabled: bool = Field(True, description="write audit records (only benchmarks turn it off)")
     audit_checkpoint_every: int = Field(1000, description="sign a checkpoint every N sealed records")
     audit_seal_interval: float = Field(0.5, description="seconds between background chain sealing")
+    cache_seconds: float = Field(
+        10.0,
+        description="per-process cache of bearer tokens, catalog entries and grants (0 = off); "
+        "changes made in other processes show after at most this long, revocations are checked at commit",
+    )
     session_hours: int = Field(8, description="staff and citizen session lifetime")
     cookie_secure: bool = Field(False, description="mark cookies Secure (behind HTTPS)")
     login_max_failures: int = Field(5, description="failed logins before an account is locked")

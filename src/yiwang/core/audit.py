@@ -10,9 +10,9 @@ every N rows. `verify()` recomputes all of it and names the first broken record.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Sequence
 from typing import Any
 
 import orjson

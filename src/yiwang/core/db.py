@@ -124,10 +124,13 @@ def transaction() -> Iterator[Session]:
 
 def reset_engine() -> None:
     """Forget the cached engine (tests switch databases through the environment)."""
+    from yiwang.core import cache
+
     if get_engine.cache_info().currsize:
         get_engine().dispose()
     get_engine.cache_clear()
     _session_factory.cache_clear()
+    cache.clear_all()
 
 
 def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:

@@ -17,8 +17,8 @@ from tests.contexts.exchange.helpers import (
     token_for,
 )
 from yiwang.contexts.exchange import actions
-from yiwang.contexts.exchange.schemas import RevokeIn
 from yiwang.contexts.exchange.accounting import refused_nonce_prefix
+from yiwang.contexts.exchange.schemas import RevokeIn
 from yiwang.core.actor import SYSTEM
 from yiwang.core.db import transaction
 
@@ -98,6 +98,22 @@ def test_expired_and_revoked_grants_refuse(client) -> None:
                   {"d": date.today() - timedelta(days=2), "g": grant})  # fmt: skip
     r = client.get(f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}", headers=headers(token))
     assert r.status_code == 403 and "过期" in r.json()["detail"]
+
+
+def test_a_grant_revoked_by_another_process_refuses_at_commit_despite_the_cache(client) -> None:
+    """The grant is cached per process; a revocation this process did not see (written straight
+    to the database, as another worker would) still refuses the next call, and returns no data."""
+    consumer, region = "330106-housing", "330106"
+    grant, token = _setup(client, ["id_number", "name"], consumer=consumer, region=region)
+    key, _ = person_key("src_household", "330106")
+    url = f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}"
+    assert client.get(url, headers=headers(token)).status_code == 200  # the grant is now cached
+    with transaction() as s:
+        s.execute(text("UPDATE data_grant SET revoked_at = CURRENT_TIMESTAMP WHERE id = :g"), {"g": grant})
+    h = headers(token)
+    r = client.get(url, headers=h)
+    assert r.status_code == 403 and "撤销" in r.json()["detail"] and "records" not in r.json()
+    assert _usage(h["X-Request-Nonce"])[0] == 403  # type: ignore[index]
 
 
 def test_daily_quota_counts_rows_and_refuses_beyond(client) -> None:

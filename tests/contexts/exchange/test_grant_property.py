@@ -17,7 +17,7 @@ from tests.contexts.exchange.helpers import HOUSEHOLD, department_id, dept_actor
 from yiwang.contexts.exchange import actions_use, governance
 from yiwang.contexts.exchange.governance import UseContext
 from yiwang.contexts.exchange.models import Grant, SharingRequest
-from yiwang.core import crypto
+from yiwang.core import cache, crypto
 from yiwang.core.codes import region_prefix
 from yiwang.core.db import transaction
 from yiwang.core.errors import DomainError
@@ -76,7 +76,8 @@ def _install_grant(fields: list[str], masked: list[str], scope: str) -> Grant:
         s.add(grant)
         s.flush()
         s.expunge(grant)
-        return grant
+    cache.clear_all()  # installed behind the actions' back, as another process would: skip the cache TTL
+    return grant
 
 
 def _ctx() -> UseContext:

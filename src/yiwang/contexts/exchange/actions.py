@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from yiwang.contexts import catalog, identity
 from yiwang.contexts.exchange import repository as repo
+from yiwang.contexts.exchange.governance import forget_grants
 from yiwang.contexts.exchange.models import Grant, SharingRequest
 from yiwang.contexts.exchange.policies import DecideTarget, OversightTarget, PartyTarget, RequestTarget
 from yiwang.contexts.exchange.schemas import ApproveIn, GrantOut, RefuseIn, RequestIn, RequestOut, RevokeIn
@@ -37,6 +38,7 @@ def request_view(session: Session, r: SharingRequest, grant_id: int | None = Non
 
 
 def _grant_from(r: SharingRequest, masked: list[str]) -> Grant:
+    forget_grants()  # a newer grant replaces a cached one in this process at once
     return Grant(
         request_id=r.id, resource_id=r.resource_id, consumer_department_id=r.consumer_department_id,
         fields=list(r.fields), masked_fields=masked, purpose=r.purpose, row_scope=r.row_scope,
@@ -132,6 +134,7 @@ def grant_revoke(session: Session, actor: Actor, grant_id: int, data: RevokeIn) 
     assert g is not None
     g.revoked_at, g.revoked_reason = utcnow(), data.reason
     session.flush()
+    forget_grants()
     audit.record(session, actor, "exchange.grant_revoke", "grant", g.id, purpose=data.reason)
     return grant_view(session, g)
 

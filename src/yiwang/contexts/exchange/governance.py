@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from yiwang.contexts import catalog
@@ -18,8 +19,9 @@ from yiwang.contexts.exchange.masking import mask_value
 from yiwang.contexts.exchange.models import Grant
 from yiwang.contexts.exchange.policies import Plan, UseTarget, grant_refusal, plan_read
 from yiwang.contexts.exchange.sources import SOURCE_TABLES
-from yiwang.core import audit, codes, crypto, group_commit
+from yiwang.core import audit, codes, crypto, deferred, group_commit
 from yiwang.core.actor import Actor
+from yiwang.core.cache import TTLCache
 from yiwang.core.db import utcnow
 from yiwang.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from yiwang.core.workdays import local_day
@@ -61,13 +63,36 @@ def serves(resource: catalog.ResourceInfo) -> bool:
     )
 
 
+_usable: TTLCache[tuple[int, int], Grant] = TTLCache()
+
+
 def pick_grant(session: Session, actor: Actor, resource: catalog.ResourceInfo) -> Grant | None:
-    """The department's usable grant for the resource, else its latest one (to name the refusal)."""
+    """The department's usable grant for the resource, else its latest one (to name the refusal).
+    A usable grant is cached per process for `cache_seconds`; that it is still in force (not
+    revoked meanwhile) is checked again when the call is accounted for, before it answers."""
     if actor.department_id is None:
         return None
-    grants = repo.grants_for(session, actor.department_id, resource.id)
     today = local_day(utcnow())
-    return next((g for g in grants if grant_refusal(g, today) is None), grants[0] if grants else None)
+    key = (actor.department_id, resource.id)
+    hit = _usable.get(key)
+    if hit is not None and grant_refusal(hit, today) is None:
+        return hit
+    grants = repo.grants_for(session, actor.department_id, resource.id)
+    usable = next((g for g in grants if grant_refusal(g, today) is None), None)
+    if usable is not None:
+        _usable.put(key, _detached(usable))
+        return usable
+    return grants[0] if grants else None
+
+
+def _detached(g: Grant) -> Grant:
+    """A copy belonging to no session: a rollback elsewhere cannot expire what the cache holds."""
+    return Grant(**{a.key: getattr(g, a.key) for a in sa_inspect(Grant).column_attrs})
+
+
+def forget_grants() -> None:
+    """After a grant was approved or revoked in this process (deferred past the commit)."""
+    deferred.defer(_usable.clear)
 
 
 def use_target(session: Session, actor: Actor, code: str) -> tuple[catalog.ResourceInfo, UseTarget]:

@@ -212,7 +212,9 @@ def nonces_seen(session: Session, pairs: list[tuple[str, str]]) -> set[tuple[str
 def grants_in_force(session: Session, grant_ids: set[int], days: set[date]) -> set[tuple[int, date]]:
     """(grant, day) for the grants not revoked and valid on that day, read now (at commit time)."""
     rows = session.execute(
-        select(Grant.id, Grant.valid_from, Grant.valid_to).where(Grant.id.in_(grant_ids), Grant.revoked_at.is_(None))
+        select(Grant.id, Grant.valid_from, Grant.valid_to).where(
+            Grant.id.in_(grant_ids), Grant.revoked_at.is_(None)
+        )
     )
     return {(gid, day) for gid, start, end in rows for day in days if start <= day <= end}
 

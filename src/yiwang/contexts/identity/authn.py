@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy.orm import Session
 
 from yiwang.contexts.identity import repository as repo
 from yiwang.contexts.identity.models import UserAccount
 from yiwang.core import crypto
 from yiwang.core.actor import Actor
+from yiwang.core.cache import TTLCache
 from yiwang.core.db import utcnow
+from yiwang.settings import get_settings
 
 
 def actor_for_user(session: Session, user: UserAccount) -> Actor:
@@ -38,9 +42,19 @@ def from_session_token(session: Session, token: str) -> tuple[Actor, str] | None
     return actor_for_user(session, user), login.csrf_token
 
 
+_bearers: TTLCache[str, tuple[Actor, int]] = TTLCache()
+
+
 def from_bearer(session: Session, token: str, on_behalf_of: str | None) -> tuple[Actor, int] | None:
-    """The client actor and its rate limit per minute, or None for an unknown/expired token."""
-    found = repo.token_with_client(session, crypto.token_hash(token), utcnow())
+    """The client actor and its rate limit per minute, or None for an unknown/expired token.
+    Known tokens are cached per process for `cache_seconds` (never past their expiry): every API
+    call presents one, and the client behind it changes rarely."""
+    token_hash = crypto.token_hash(token)
+    hit = _bearers.get(token_hash)
+    if hit is not None:
+        return replace(hit[0], on_behalf_of=on_behalf_of), hit[1]
+    now = utcnow()
+    found = repo.token_with_client(session, token_hash, now)
     if found is None:
         return None
     tok, client, department_name = found
@@ -54,4 +68,6 @@ def from_bearer(session: Session, token: str, on_behalf_of: str | None) -> tuple
         on_behalf_of=on_behalf_of,
         disabled=client.disabled,
     )
+    _bearers.put(token_hash, (actor, client.rate_per_minute),
+                 min(get_settings().cache_seconds, (tok.expires_at - now).total_seconds()))  # fmt: skip
     return actor, client.rate_per_minute

@@ -1,0 +1,111 @@
+"""Group commit: many requests' records in one transaction, each request released only after
+its records are committed; a refusal or a poisoned record affects only its own request."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from contextvars import copy_context
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from yiwang.core import audit, group_commit
+from yiwang.core.actor import SYSTEM
+from yiwang.core.db import transaction
+from yiwang.core.errors import Conflict, DomainError
+
+
+def _count(action: str) -> int:
+    with transaction() as s:
+        return int(
+            s.execute(text("SELECT count(*) FROM audit_record WHERE action = :a"), {"a": action}).scalar()
+            or 0
+        )
+
+
+class _Probe:
+    """Writes one audit row per item; refuses items named 'refuse'; 'poison' breaks any batch."""
+
+    name = "test.probe"
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+        self.refusals: list[str] = []
+        self.gate = threading.Event()
+
+    def write(self, session: Session, items: Sequence[str]) -> list[DomainError | None]:
+        self.gate.wait(5)  # hold the first batch so that the others queue up behind it
+        if "poison" in items:
+            raise RuntimeError("a constraint violated by a concurrent process")
+        self.batches.append(len(items))
+        ok = [i for i in items if i != "refuse"]
+        audit.insert_prepared(session, [audit.prepare_many(SYSTEM, "test.probe_write", [("probe", i, None, None)])[0]
+                                        for i in ok])  # fmt: skip
+        return [Conflict("refused") if i == "refuse" else None for i in items]
+
+    def refused(self, session: Session, items: Sequence[tuple[str, DomainError]]) -> None:
+        self.refusals += [i for i, _ in items]
+
+
+def _request(kind: _Probe, item: str, out: dict[str, Any]) -> None:
+    """What a request does: open its scope, submit, then wait for its records."""
+
+    def run() -> None:
+        pending = group_commit.open_scope()
+        with transaction() as s:
+            group_commit.submit(s, kind, item)
+        try:
+            for f in pending:
+                f.result(10)
+            out[item] = "ok"
+        except Exception as exc:
+            out[item] = exc
+
+    copy_context().run(run)
+
+
+def test_records_of_concurrent_requests_share_transactions_and_are_durable_when_released() -> None:
+    kind = _Probe()
+    out: dict[str, Any] = {}
+    threads = [threading.Thread(target=_request, args=(kind, f"r{i}", out)) for i in range(20)]
+    before = _count("test.probe_write")
+    for t in threads:
+        t.start()
+    kind.gate.set()
+    for t in threads:
+        t.join(10)
+    assert out == {f"r{i}": "ok" for i in range(20)}
+    assert _count("test.probe_write") == before + 20  # each released request's record is committed
+    assert sum(kind.batches) == 20 and len(kind.batches) < 20  # fewer transactions than requests
+
+
+def test_a_refused_or_poisoned_record_fails_only_its_own_request() -> None:
+    kind = _Probe()
+    out: dict[str, Any] = {}
+    names = ["a", "refuse", "b", "poison", "c"]
+    threads = [threading.Thread(target=_request, args=(kind, n, out)) for n in names]
+    before = _count("test.probe_write")
+    for t in threads:
+        t.start()
+    kind.gate.set()
+    for t in threads:
+        t.join(10)
+    assert [out[n] for n in ("a", "b", "c")] == ["ok"] * 3
+    assert isinstance(out["refuse"], Conflict) and kind.refusals == ["refuse"]
+    assert isinstance(out["poison"], RuntimeError)
+    assert _count("test.probe_write") == before + 3
+
+
+def test_outside_a_request_records_join_the_callers_transaction() -> None:
+    kind = _Probe()
+    kind.gate.set()
+    before = _count("test.probe_write")
+    with pytest.raises(RuntimeError), transaction() as s:
+        group_commit.submit(s, kind, "x")
+        raise RuntimeError("the caller's transaction rolls back")
+    assert _count("test.probe_write") == before
+    with pytest.raises(Conflict), transaction() as s:
+        group_commit.submit(s, kind, "refuse")
