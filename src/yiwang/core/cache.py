@@ -45,6 +45,9 @@ class TTLCache(Generic[K, V]):
             self._data.clear()  # rare (more distinct keys than maxsize within a TTL): start over
         self._data[key] = (time.monotonic() + ttl, value)
 
+    def discard(self, key: K) -> None:
+        self._data.pop(key, None)
+
     def clear(self) -> None:
         self._data.clear()
 

@@ -29,10 +29,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from yiwang.core.db import new_session
+from yiwang.core.db import get_engine
 from yiwang.core.errors import DomainError
+from yiwang.core.metrics import GROUP_COMMIT_BATCH as BATCH_SIZE
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -84,6 +86,7 @@ def submit(session: Session, kind: Kind[T], item: T) -> None:
 
 class _Writer:
     def __init__(self) -> None:
+        self._conn: Connection | None = None  # its own connection, kept: no pool checkout per batch
         self._queue: queue.SimpleQueue[_Job[Any]] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
         self._thread.start()
@@ -99,8 +102,9 @@ class _Writer:
                     jobs.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            BATCH_SIZE.observe(len(jobs))
             try:
-                _commit(jobs)
+                self._commit(jobs)
             except Exception as exc:  # the whole batch failed: each job on its own
                 if len(jobs) == 1:
                     log.exception("group commit failed")
@@ -109,18 +113,31 @@ class _Writer:
                 log.warning("group commit of %d records failed (%s); retrying one by one", len(jobs), exc)
                 for job in jobs:
                     try:
-                        _commit([job])
+                        self._commit([job])
                     except Exception as one:
                         log.exception("group commit of one record failed")
                         job.done.set_exception(one)
 
+    def _commit(self, jobs: list[_Job[Any]]) -> None:
+        engine = get_engine()
+        if self._conn is None or self._conn.engine is not engine:  # first batch, or tests switched databases
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = engine.connect()
+        try:
+            _commit(self._conn, jobs)
+        except Exception:
+            self._conn.close()  # whatever broke, the next batch starts on a fresh connection
+            self._conn = None
+            raise
 
-def _commit(jobs: list[_Job[Any]]) -> None:
+
+def _commit(conn: Connection, jobs: list[_Job[Any]]) -> None:
     by_kind: dict[int, list[_Job[Any]]] = {}
     for job in jobs:
         by_kind.setdefault(id(job.kind), []).append(job)
     outcomes: list[tuple[_Job[Any], DomainError | None]] = []
-    with new_session() as session:
+    with Session(bind=conn, expire_on_commit=False, autoflush=False) as session:
         with session.begin():
             for group in by_kind.values():
                 kind = group[0].kind

@@ -20,6 +20,12 @@ LATENCY = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
     registry=registry,
 )
+GROUP_COMMIT_BATCH = Histogram(
+    "yiwang_group_commit_batch_size",
+    "records (requests' audit and usage records) committed per group-commit transaction",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+    registry=registry,
+)
 AUDIT_SEALED = Counter("yiwang_audit_sealed_total", "audit records linked into the chain", registry=registry)
 
 

@@ -3,8 +3,9 @@ check, the grant still in force, the daily quota, the usage-log row and one audi
 subject, for a whole batch of calls in one transaction, before any of them answers.
 
 Checked here, at commit time, and not earlier: a nonce already in the usage log (a replay,
-409), a grant revoked or expired since the call read it (403), a spent quota (429). A
-refused call's data never leaves the server; its refusal is logged in the same transaction.
+409), a grant revoked or expired since the call read it (403; the grant may come from a
+per-process cache), a spent quota (429). A refused call's data never leaves the server; its
+refusal is logged in the same transaction.
 """
 
 from __future__ import annotations
@@ -51,37 +52,51 @@ def quota_refusal(quota: int) -> TooManyRequests:
 
 
 class _Uses:
+    """A batch costs four statements whatever its size: log the calls (replays skipped by the
+    usage log's unique index), count each grant's quota (with the grant-in-force check in the
+    same UPDATE), insert the audit rows, commit."""
+
     name = "exchange.use"
 
     def write(self, session: Session, items: Sequence[Use]) -> list[DomainError | None]:
         out: list[DomainError | None] = [None] * len(items)
-        seen = repo.nonces_seen(session, [(u.usage["consumer"], u.usage["nonce"]) for u in items])
-        live = repo.grants_in_force(session, {u.grant_id for u in items}, {u.day for u in items})
+        logged = repo.log_usage_once(session, [u.usage for u in items])
+        row_of: dict[int, int] = {}
         for i, u in enumerate(items):
-            key = (u.usage["consumer"], u.usage["nonce"])
-            if key in seen:
+            row_id = logged.pop(
+                (u.usage["consumer"], u.usage["nonce"]), None
+            )  # a pair logged twice: first wins
+            if row_id is None:
                 out[i] = Conflict("重复的请求（请求编号已使用），疑似重放，已拒绝")
-            elif (u.grant_id, u.day) not in live:
-                out[i] = Forbidden("授权已被撤销或已不在有效期内")
-            seen.add(key)
+            else:
+                row_of[i] = row_id
         by_grant: dict[tuple[int, date], list[int]] = {}
-        for i, u in enumerate(items):
-            if out[i] is None:
-                by_grant.setdefault((u.grant_id, u.day), []).append(i)
+        for i in row_of:
+            by_grant.setdefault((items[i].grant_id, items[i].day), []).append(i)
         for (grant_id, day), idx in by_grant.items():
             quota = items[idx[0]].quota
             if repo.consume_quota(session, grant_id, day, sum(items[i].count for i in idx), quota):
                 continue
+            if (grant_id, day) not in repo.grants_in_force(session, {grant_id}, {day}):
+                for i in idx:
+                    out[i] = Forbidden("授权已被撤销或已不在有效期内")
+                continue
             for i in idx:  # not all of them fit: one by one, in arrival order
                 if not repo.consume_quota(session, grant_id, day, items[i].count, quota):
                     out[i] = quota_refusal(quota)
-        done = [u for u, r in zip(items, out, strict=True) if r is None]
-        repo.log_usage(session, [u.usage for u in done])
-        audit.insert_prepared(session, [row for u in done for row in u.audit_rows])
+        repo.mark_refused(session, [
+            {"row_id": row_of[i], **{k: v for k, v in refusal_row(items[i].usage, exc).items()
+                                     if k in ("status", "refusal", "nonce")}}
+            for i, exc in enumerate(out) if exc is not None and i in row_of
+        ])  # fmt: skip
+        audit.insert_prepared(session, [row for u, r in zip(items, out, strict=True) if r is None
+                                        for row in u.audit_rows])  # fmt: skip
         return out
 
     def refused(self, session: Session, items: Sequence[tuple[Use, DomainError]]) -> None:
-        repo.log_usage(session, [refusal_row(u.usage, exc) for u, exc in items])
+        """Replays: their nonce is taken, so they are logged under a derived one (the others,
+        already logged, were turned into refusals by `write`)."""
+        repo.log_usage(session, [refusal_row(u.usage, exc) for u, exc in items if isinstance(exc, Conflict)])
 
 
 USES = _Uses()

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Select, case, func, insert, select, tuple_, update
+from sqlalchemy import Column, Select, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from yiwang.contexts.exchange.models import (
@@ -21,6 +21,7 @@ from yiwang.contexts.exchange.models import (
     UsageLog,
 )
 from yiwang.contexts.exchange.sources import SOURCE_TABLES, key_column
+from yiwang.core.cache import TTLCache
 from yiwang.core.codes import region_prefix
 
 INTERNAL = ("id", "subject_person_id", "subject_enterprise_id", "region_code")
@@ -89,29 +90,38 @@ def shard_caps(quota: int) -> list[int]:
 
 
 def consume_quota(session: Session, grant_id: int, day: date, n: int, quota: int) -> bool:
-    """Atomically take n from today's quota. Each call tries the shards in a random order and
-    takes its n from one shard that has room (one row lock, held until commit); only a call
-    larger than any shard's slice locks all shards, in ascending order (no deadlock)."""
+    """Atomically take n from today's quota, only while the grant is in force (not revoked,
+    within its period: checked in the same statement). Each call tries the shards in a random
+    order and takes its n from one shard that has room (one row lock, held until commit); only
+    a call larger than any shard's slice locks all shards, in ascending order (no deadlock)."""
     if n > quota:
         return False
     caps = shard_caps(quota)
     _ensure_shards(session, grant_id, day)
+    in_force = (
+        select(Grant.id)
+        .where(
+            Grant.id == grant_id, Grant.revoked_at.is_(None), Grant.valid_from <= day, Grant.valid_to >= day
+        )
+        .exists()
+    )
     order = [i for i in random.sample(range(QUOTA_SHARDS), QUOTA_SHARDS) if caps[i] >= n]
     for shard in order:
         bump = (
             update(GrantUsage)
             .where(GrantUsage.grant_id == grant_id, GrantUsage.day == day, GrantUsage.shard == shard,
-                   GrantUsage.used + n <= caps[shard])
+                   GrantUsage.used + n <= caps[shard], in_force)
             .values(used=GrantUsage.used + n)
         )  # fmt: skip
         if session.execute(bump).rowcount:  # type: ignore[attr-defined]
             return True
-    rows = session.execute(
-        select(GrantUsage.shard, GrantUsage.used)
-        .where(GrantUsage.grant_id == grant_id, GrantUsage.day == day)
-        .order_by(GrantUsage.shard)
-        .with_for_update()
-    ).all()
+    if not session.scalar(select(in_force)):
+        return False
+    rows = _locked_shards(session, grant_id, day)
+    if len(rows) != QUOTA_SHARDS:  # the remembered shard rows were rolled back with their transaction
+        _shards_made.discard((grant_id, day))
+        _ensure_shards(session, grant_id, day)
+        return consume_quota(session, grant_id, day, n, quota)
     room = {shard: caps[shard] - used for shard, used in rows}
     if sum(max(r, 0) for r in room.values()) < n:
         return False
@@ -128,16 +138,34 @@ def consume_quota(session: Session, grant_id: int, day: date, n: int, quota: int
     return True
 
 
+def _locked_shards(session: Session, grant_id: int, day: date) -> list[Any]:
+    return list(
+        session.execute(
+            select(GrantUsage.shard, GrantUsage.used)
+            .where(GrantUsage.grant_id == grant_id, GrantUsage.day == day)
+            .order_by(GrantUsage.shard)
+            .with_for_update()
+        ).all()
+    )
+
+
+_shards_made: TTLCache[tuple[int, date], bool] = TTLCache()
+
+
 def _ensure_shards(session: Session, grant_id: int, day: date) -> None:
-    have = session.scalar(select(func.count()).where(GrantUsage.grant_id == grant_id, GrantUsage.day == day))
-    if have == QUOTA_SHARDS:
+    """Create the day's shard rows once; this process then remembers they exist (rows are never
+    deleted, so a remembered day cannot be wrong)."""
+    if _shards_made.get((grant_id, day)):
         return
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-    rows = [{"grant_id": grant_id, "day": day, "shard": i, "used": 0} for i in range(QUOTA_SHARDS)]
-    session.execute(upsert(GrantUsage).values(rows).on_conflict_do_nothing())
+    have = session.scalar(select(func.count()).where(GrantUsage.grant_id == grant_id, GrantUsage.day == day))
+    if have != QUOTA_SHARDS:
+        if session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+        rows = [{"grant_id": grant_id, "day": day, "shard": i, "used": 0} for i in range(QUOTA_SHARDS)]
+        session.execute(upsert(GrantUsage).values(rows).on_conflict_do_nothing())
+    _shards_made.put((grant_id, day), True, 3600)
 
 
 def quota_used(session: Session, grant_id: int, day: date) -> int:
@@ -199,14 +227,34 @@ def log_usage(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(UsageLog), rows)
 
 
-def nonces_seen(session: Session, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which (consumer, nonce) pairs the usage log already holds (one query, on its unique index)."""
-    if not pairs:
-        return set()
-    rows = session.execute(
-        select(UsageLog.consumer, UsageLog.nonce).where(tuple_(UsageLog.consumer, UsageLog.nonce).in_(pairs))
+def log_usage_once(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """Insert usage rows whose (consumer, nonce) is new, in one statement; a pair already logged
+    (a replay) is skipped by the unique index. Returns the new rows' ids by (consumer, nonce)."""
+    if not rows:
+        return {}
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+    stmt = (
+        upsert(UsageLog)
+        .on_conflict_do_nothing(index_elements=["consumer", "nonce"])
+        .returning(UsageLog.consumer, UsageLog.nonce, UsageLog.id)
     )
-    return {(c, n) for c, n in rows}
+    return {(c, n): i for c, n, i in session.execute(stmt, rows)}
+
+
+def mark_refused(session: Session, refusals: list[dict[str, Any]]) -> None:
+    """Turn logged rows into refusals: {"row_id", "status", "refusal", "nonce"} each."""
+    if refusals:
+        table = UsageLog.__table__
+        stmt = (
+            update(table)  # type: ignore[arg-type]
+            .where(table.c.id == bindparam("row_id"))
+            .values(status=bindparam("status"), refusal=bindparam("refusal"), nonce=bindparam("nonce"),
+                    fields=None, keys=0, rows=0)
+        )  # fmt: skip
+        session.connection().execute(stmt, refusals)
 
 
 def grants_in_force(session: Session, grant_ids: set[int], days: set[date]) -> set[tuple[int, date]]:
