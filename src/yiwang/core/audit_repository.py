@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+import orjson
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from yiwang.core.audit import GENESIS, AuditCheckpoint, AuditRecord
+from yiwang.core.db import insert_rows
 
 
 def chain_head(session: Session) -> tuple[int, str]:
@@ -39,6 +41,16 @@ def set_chains(session: Session, links: list[tuple[int, int, str]]) -> None:
     """(record id, chain seq, chain hash) for a whole batch in one executemany UPDATE."""
     if not links:
         return
+    if session.get_bind().dialect.name == "postgresql":  # one statement, one JSON parameter
+        session.execute(
+            text(
+                "UPDATE audit_record AS a SET chain_seq = v.seq, chain_hash = v.hash "
+                "FROM json_to_recordset(CAST(:links AS json)) AS v(rid bigint, seq bigint, hash text) "
+                "WHERE a.id = v.rid"
+            ),
+            {"links": orjson.dumps([{"rid": r, "seq": q, "hash": h} for r, q, h in links]).decode()},
+        )
+        return
     table = AuditRecord.__table__  # the Core table: executemany, not ORM bulk-by-primary-key
     stmt = (
         update(table)  # type: ignore[arg-type]
@@ -46,10 +58,6 @@ def set_chains(session: Session, links: list[tuple[int, int, str]]) -> None:
         .values(chain_seq=bindparam("seq"), chain_hash=bindparam("hash"))
     )
     session.connection().execute(stmt, [{"rid": r, "seq": q, "hash": h} for r, q, h in links])
-
-
-def insert_one(session: Session, values: dict[str, Any]) -> None:
-    session.execute(insert(AuditRecord), [values])
 
 
 def sealed_in_order(session: Session, batch: int = 5000) -> Iterator[AuditRecord]:
@@ -96,7 +104,7 @@ def count(session: Session) -> int:
 
 
 def insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
-    session.execute(insert(AuditRecord), rows)
+    insert_rows(session, AuditRecord.__table__, rows)
 
 
 def latest(session: Session, limit: int = 50) -> list[AuditRecord]:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -146,6 +147,30 @@ def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: list
     else:
         marks = ", ".join("?" for _ in columns)
         raw.cursor().executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+
+
+def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]], pg_suffix: str = "",
+                other: Any = None) -> list[Any]:  # fmt: skip
+    """A multi-row INSERT of dicts with the same keys in the session's transaction; returns the
+    rows of a RETURNING clause. On PostgreSQL the rows travel as one JSON parameter
+    (`json_populate_recordset`) and `pg_suffix` (it must end in RETURNING …) is appended:
+    the statement text is the same for any number of rows, so the driver converts and prepares
+    it once, where a VALUES list is a new statement, parsed again in Python, for every length.
+    Elsewhere the Core statement `other` (default: a plain INSERT) runs as executemany."""
+    if not rows:
+        return []
+    if session.get_bind().dialect.name != "postgresql":
+        from sqlalchemy import insert
+
+        result = session.execute(other if other is not None else insert(table), rows)
+        return list(result) if pg_suffix else []  # `other` returns rows where the suffix does
+    cols = ", ".join(rows[0])
+    stmt = text(
+        f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM "
+        f"json_populate_recordset(NULL::{table.name}, CAST(:rows AS json)) {pg_suffix}"
+    )
+    result = session.execute(stmt, {"rows": orjson.dumps(rows).decode()})
+    return list(result) if pg_suffix else []
 
 
 def analyze(*tables: str) -> None:

@@ -23,6 +23,7 @@ from yiwang.contexts.exchange.models import (
 from yiwang.contexts.exchange.sources import SOURCE_TABLES, key_column
 from yiwang.core.cache import TTLCache
 from yiwang.core.codes import region_prefix
+from yiwang.core.db import insert_rows
 
 INTERNAL = ("id", "subject_person_id", "subject_enterprise_id", "region_code")
 
@@ -223,8 +224,7 @@ def fetch(session: Session, stmt: Select[Any]) -> list[dict[str, Any]]:
 
 
 def log_usage(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(UsageLog), rows)
+    insert_rows(session, UsageLog.__table__, rows)
 
 
 def log_usage_once(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
@@ -232,16 +232,15 @@ def log_usage_once(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[s
     (a replay) is skipped by the unique index. Returns the new rows' ids by (consumer, nonce)."""
     if not rows:
         return {}
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-    stmt = (
+    from sqlalchemy.dialects.sqlite import insert as upsert
+
+    other = (
         upsert(UsageLog)
         .on_conflict_do_nothing(index_elements=["consumer", "nonce"])
         .returning(UsageLog.consumer, UsageLog.nonce, UsageLog.id)
     )
-    return {(c, n): i for c, n, i in session.execute(stmt, rows)}
+    suffix = "ON CONFLICT (consumer, nonce) DO NOTHING RETURNING consumer, nonce, id"
+    return {(c, n): i for c, n, i in insert_rows(session, UsageLog.__table__, rows, suffix, other)}
 
 
 def mark_refused(session: Session, refusals: list[dict[str, Any]]) -> None:
