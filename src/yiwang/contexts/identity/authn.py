@@ -45,14 +45,20 @@ def from_session_token(session: Session, token: str) -> tuple[Actor, str] | None
 _bearers: TTLCache[str, tuple[Actor, int]] = TTLCache()
 
 
+def cached_bearer(token: str, on_behalf_of: str | None) -> tuple[Actor, int] | None:
+    """`from_bearer` for a token this process has resolved within `cache_seconds`, else None."""
+    hit = _bearers.get(crypto.token_hash(token))
+    return (replace(hit[0], on_behalf_of=on_behalf_of), hit[1]) if hit is not None else None
+
+
 def from_bearer(session: Session, token: str, on_behalf_of: str | None) -> tuple[Actor, int] | None:
     """The client actor and its rate limit per minute, or None for an unknown/expired token.
     Known tokens are cached per process for `cache_seconds` (never past their expiry): every API
     call presents one, and the client behind it changes rarely."""
-    token_hash = crypto.token_hash(token)
-    hit = _bearers.get(token_hash)
+    hit = cached_bearer(token, on_behalf_of)
     if hit is not None:
-        return replace(hit[0], on_behalf_of=on_behalf_of), hit[1]
+        return hit
+    token_hash = crypto.token_hash(token)
     now = utcnow()
     found = repo.token_with_client(session, token_hash, now)
     if found is None:

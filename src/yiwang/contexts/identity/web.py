@@ -51,22 +51,15 @@ class _Resolved:
     csrf: str | None  # the session's CSRF token; None for bearer calls and anonymous callers
 
 
-def _resolve(request: Request, db: DB) -> _Resolved:
-    """The database part of authentication. A plain `def`, so FastAPI runs it in the thread
-    pool: blocking on the connection pool inside the event loop would stall every request."""
+def _resolve(request: Request, db: Session) -> _Resolved:
+    """The database part of authentication, run in the thread pool: blocking on the connection
+    pool inside the event loop would stall every request."""
     token = _bearer(request)
     if token is not None:
-        on_behalf = request.headers.get("x-user")
-        found = authn.from_bearer(db, token, unquote(on_behalf)[:100] if on_behalf else None)
+        found = authn.from_bearer(db, token, _on_behalf(request))
         if found is None:
             raise Unauthenticated("访问令牌无效或已过期")
-        actor, per_minute = found
-        wait = limiter.hit(f"client:{actor.client_id}", per_minute)
-        if wait:
-            err = TooManyRequests(f"接入系统每分钟最多 {per_minute} 次请求")
-            err.retry_after = math.ceil(wait)
-            raise err
-        return _Resolved(actor, None)
+        return _client(*found)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         resolved = authn.from_session_token(db, cookie)
@@ -75,7 +68,32 @@ def _resolve(request: Request, db: DB) -> _Resolved:
     return _Resolved(ANONYMOUS, None)
 
 
-async def current_actor(request: Request, resolved: Annotated[_Resolved, Depends(_resolve)]) -> Actor:
+def _on_behalf(request: Request) -> str | None:
+    on_behalf = request.headers.get("x-user")
+    return unquote(on_behalf)[:100] if on_behalf else None
+
+
+def _client(actor: Actor, per_minute: int) -> _Resolved:
+    wait = limiter.hit(f"client:{actor.client_id}", per_minute)
+    if wait:
+        err = TooManyRequests(f"接入系统每分钟最多 {per_minute} 次请求")
+        err.retry_after = math.ceil(wait)
+        raise err
+    return _Resolved(actor, None)
+
+
+async def _resolved(request: Request, db: DB) -> _Resolved:
+    """A bearer token this process knows resolves on the event loop, without the database
+    (most API calls); anything else is looked up in the thread pool (`_resolve`)."""
+    token = _bearer(request)
+    if token is not None:
+        hit = authn.cached_bearer(token, _on_behalf(request))
+        if hit is not None:
+            return _client(*hit)
+    return await run_in_threadpool(_resolve, request, db)
+
+
+async def current_actor(request: Request, resolved: Annotated[_Resolved, Depends(_resolved)]) -> Actor:
     """The caller, or ANONYMOUS. Refuses a bad bearer token, an over-rate client, a CSRF-less post."""
     actor = resolved.actor
     if actor.kind == "client":
