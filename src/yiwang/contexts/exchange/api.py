@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import time
 from typing import Annotated
-from urllib.parse import unquote
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from yiwang.contexts.exchange import actions, actions_use
-from yiwang.contexts.exchange.governance import UseContext
 from yiwang.contexts.exchange.schemas import (
     ApproveIn,
     BatchIn,
@@ -25,45 +21,13 @@ from yiwang.contexts.exchange.schemas import (
     VerifyOut,
 )
 from yiwang.contexts.exchange.usage import refusals_logged
+from yiwang.contexts.exchange.use_headers import OPENAPI as USE_HEADERS
+from yiwang.contexts.exchange.use_headers import Use
 from yiwang.contexts.identity import Caller
-from yiwang.core.errors import FieldError, ValidationFailed
-from yiwang.core.web.deps import DB
+from yiwang.core.web.deps import DB, model_json
 from yiwang.core.web.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["exchange"])
-
-
-async def use_context(
-    request: Request,
-    actor: Caller,
-    x_user: Annotated[
-        str, Header(alias="X-User", max_length=300, description="代表的最终用户（UTF-8 百分号编码）")
-    ],
-    x_case_id: Annotated[
-        str, Header(alias="X-Case-Id", min_length=1, max_length=64, description="服务的办件编号")
-    ],
-    x_request_nonce: Annotated[
-        str, Header(alias="X-Request-Nonce", min_length=8, max_length=64, description="每次调用唯一，防重放")
-    ],
-    x_purpose: Annotated[str | None, Header(alias="X-Purpose", max_length=600)] = None,
-    x_client: Annotated[str | None, Header(alias="X-Client", max_length=64)] = None,
-) -> UseContext:
-    if x_client and actor.client_id and x_client != actor.client_id:
-        raise ValidationFailed(
-            "X-Client 与访问令牌所属接入系统不一致", [FieldError("X-Client", "与访问令牌不一致")]
-        )
-    body = await request.body()
-    digest = hashlib.sha256()
-    for part in (request.method, request.url.path, request.url.query, x_request_nonce):
-        digest.update(part.encode() + b"\x00")
-    digest.update(body)
-    return UseContext(
-        end_user=unquote(x_user)[:100], case_id=x_case_id, purpose=unquote(x_purpose) if x_purpose else None,
-        nonce=x_request_nonce, request_hash=digest.hexdigest(), started=time.perf_counter(),
-    )  # fmt: skip
-
-
-Use = Annotated[UseContext, Depends(use_context)]
 
 
 def _fields(fields: str | None) -> list[str] | None:
@@ -73,20 +37,23 @@ def _fields(fields: str | None) -> list[str] | None:
 @router.get(
     "/resources/{code}/records/{key}",
     response_model=RecordsOut,
+    openapi_extra=USE_HEADERS,
     summary="按主键查询（身份证号或统一社会信用代码）",
 )
-def lookup(code: str, key: str, db: DB, actor: Caller, ctx: Use, fields: str | None = None) -> RecordsOut:
+def lookup(code: str, key: str, db: DB, actor: Caller, ctx: Use, fields: str | None = None) -> Response:
     with refusals_logged(actor, ctx, "lookup", code):
-        return actions_use.record_lookup(db, actor, code, key, _fields(fields), ctx)
+        return model_json(actions_use.record_lookup(db, actor, code, key, _fields(fields), ctx))
 
 
-@router.post("/resources/{code}/batch", response_model=BatchOut, summary="批量按主键查询（最多 1000 个）")
-def batch(code: str, body: BatchIn, db: DB, actor: Caller, ctx: Use) -> BatchOut:
+@router.post("/resources/{code}/batch", response_model=BatchOut, summary="批量按主键查询（最多 1000 个）",
+             openapi_extra=USE_HEADERS)  # fmt: skip
+def batch(code: str, body: BatchIn, db: DB, actor: Caller, ctx: Use) -> Response:
     with refusals_logged(actor, ctx, "batch", code):
-        return actions_use.record_batch(db, actor, code, body.keys, body.fields, ctx)
+        return model_json(actions_use.record_batch(db, actor, code, body.keys, body.fields, ctx))
 
 
-@router.get("/resources/{code}/records", response_model=RecordsOut, summary="条件查询（游标分页）")
+@router.get("/resources/{code}/records", response_model=RecordsOut, summary="条件查询（游标分页）",
+            openapi_extra=USE_HEADERS)  # fmt: skip
 def query(
     code: str,
     request: Request,
@@ -106,7 +73,8 @@ def query(
     return out
 
 
-@router.post("/resources/{code}/verify", response_model=VerifyOut, summary="数据核验：只回答是否一致")
+@router.post("/resources/{code}/verify", response_model=VerifyOut, summary="数据核验：只回答是否一致",
+             openapi_extra=USE_HEADERS)  # fmt: skip
 def verify(code: str, body: VerifyIn, db: DB, actor: Caller, ctx: Use) -> VerifyOut:
     with refusals_logged(actor, ctx, "verify", code):
         return actions_use.record_verify(db, actor, code, body.key, body.values, ctx)
