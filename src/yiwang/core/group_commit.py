@@ -29,7 +29,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from yiwang.core.db import get_engine
@@ -86,7 +85,7 @@ def submit(session: Session, kind: Kind[T], item: T) -> None:
 
 class _Writer:
     def __init__(self) -> None:
-        self._conn: Connection | None = None  # its own connection, kept: no pool checkout per batch
+        self._session: Session | None = None  # its own session and connection, kept across batches
         self._queue: queue.SimpleQueue[_Job[Any]] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
         self._thread.start()
@@ -120,32 +119,37 @@ class _Writer:
 
     def _commit(self, jobs: list[_Job[Any]]) -> None:
         engine = get_engine()
-        if self._conn is None or self._conn.engine is not engine:  # first batch, or tests switched databases
-            if self._conn is not None:
-                self._conn.close()
-            self._conn = engine.connect()
+        if self._session is None or self._session.get_bind().engine is not engine:  # first, or a new database
+            self._close()
+            # one connection and one session for all batches: no pool checkout (and ping) per batch
+            self._session = Session(bind=engine.connect(), expire_on_commit=False, autoflush=False)
         try:
-            _commit(self._conn, jobs)
+            _commit(self._session, jobs)
         except Exception:
-            self._conn.close()  # whatever broke, the next batch starts on a fresh connection
-            self._conn = None
+            self._close()  # whatever broke, the next batch starts on a fresh connection
             raise
 
+    def _close(self) -> None:
+        if self._session is not None:
+            conn = self._session.get_bind()
+            self._session.close()
+            conn.close()  # type: ignore[union-attr]
+            self._session = None
 
-def _commit(conn: Connection, jobs: list[_Job[Any]]) -> None:
+
+def _commit(session: Session, jobs: list[_Job[Any]]) -> None:
     by_kind: dict[int, list[_Job[Any]]] = {}
     for job in jobs:
         by_kind.setdefault(id(job.kind), []).append(job)
     outcomes: list[tuple[_Job[Any], DomainError | None]] = []
-    with Session(bind=conn, expire_on_commit=False, autoflush=False) as session:
-        with session.begin():
-            for group in by_kind.values():
-                kind = group[0].kind
-                results = kind.write(session, [j.item for j in group])
-                refused = [(j.item, r) for j, r in zip(group, results, strict=True) if r is not None]
-                if refused:
-                    kind.refused(session, refused)
-                outcomes += zip(group, results, strict=True)
+    with session.begin():
+        for group in by_kind.values():
+            kind = group[0].kind
+            results = kind.write(session, [j.item for j in group])
+            refused = [(j.item, r) for j, r in zip(group, results, strict=True) if r is not None]
+            if refused:
+                kind.refused(session, refused)
+            outcomes += zip(group, results, strict=True)
     for job, refusal in outcomes:  # only after the commit
         if refusal is None:
             job.done.set_result(None)
