@@ -40,14 +40,16 @@ def _fields(fields: str | None) -> list[str] | None:
     openapi_extra=USE_HEADERS,
     summary="按主键查询（身份证号或统一社会信用代码）",
 )
-def lookup(code: str, key: str, db: DB, actor: Caller, ctx: Use, fields: str | None = None) -> Response:
+def lookup(code: str, key: str, db: DB, call: Use, fields: str | None = None) -> Response:
+    actor, ctx = call.actor, call.ctx
     with refusals_logged(actor, ctx, "lookup", code):
         return model_json(actions_use.record_lookup(db, actor, code, key, _fields(fields), ctx))
 
 
 @router.post("/resources/{code}/batch", response_model=BatchOut, summary="批量按主键查询（最多 1000 个）",
              openapi_extra=USE_HEADERS)  # fmt: skip
-def batch(code: str, body: BatchIn, db: DB, actor: Caller, ctx: Use) -> Response:
+def batch(code: str, body: BatchIn, db: DB, call: Use) -> Response:
+    actor, ctx = call.actor, call.ctx
     with refusals_logged(actor, ctx, "batch", code):
         return model_json(actions_use.record_batch(db, actor, code, body.keys, body.fields, ctx))
 
@@ -58,12 +60,12 @@ def query(
     code: str,
     request: Request,
     db: DB,
-    actor: Caller,
-    ctx: Use,
+    call: Use,
     fields: str | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> RecordsOut:
+    actor, ctx = call.actor, call.ctx
     reserved = {"fields", "cursor", "limit"}
     filters = {k: v for k, v in request.query_params.items() if k not in reserved}
     after = decode_cursor(cursor)
@@ -75,7 +77,8 @@ def query(
 
 @router.post("/resources/{code}/verify", response_model=VerifyOut, summary="数据核验：只回答是否一致",
              openapi_extra=USE_HEADERS)  # fmt: skip
-def verify(code: str, body: VerifyIn, db: DB, actor: Caller, ctx: Use) -> VerifyOut:
+def verify(code: str, body: VerifyIn, db: DB, call: Use) -> VerifyOut:
+    actor, ctx = call.actor, call.ctx
     with refusals_logged(actor, ctx, "verify", code):
         return actions_use.record_verify(db, actor, code, body.key, body.values, ctx)
 

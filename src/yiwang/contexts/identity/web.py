@@ -117,8 +117,7 @@ async def current_actor(request: Request, resolved: Annotated[_Resolved, Depends
 
 async def authenticate(request: Request, db: Session) -> Actor:
     """`current_actor` for code that wants the refusal as an exception it handles itself."""
-    resolved = await run_in_threadpool(_resolve, request, db)
-    return await current_actor(request, resolved)
+    return await current_actor(request, await _resolved(request, db))
 
 
 def logged_in(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
