@@ -67,25 +67,9 @@ def _request(kind: _Probe, item: str, out: dict[str, Any]) -> None:
     copy_context().run(run)
 
 
-def test_records_of_concurrent_requests_share_transactions_and_are_durable_when_released() -> None:
-    kind = _Probe()
+def _concurrent(kind: _Probe, names: list[str]) -> tuple[dict[str, Any], int]:
+    """Run one request per name at once; the outcomes and how many probe rows they committed."""
     out: dict[str, Any] = {}
-    threads = [threading.Thread(target=_request, args=(kind, f"r{i}", out)) for i in range(20)]
-    before = _count("test.probe_write")
-    for t in threads:
-        t.start()
-    kind.gate.set()
-    for t in threads:
-        t.join(10)
-    assert out == {f"r{i}": "ok" for i in range(20)}
-    assert _count("test.probe_write") == before + 20  # each released request's record is committed
-    assert sum(kind.batches) == 20 and len(kind.batches) < 20  # fewer transactions than requests
-
-
-def test_a_refused_or_poisoned_record_fails_only_its_own_request() -> None:
-    kind = _Probe()
-    out: dict[str, Any] = {}
-    names = ["a", "refuse", "b", "poison", "c"]
     threads = [threading.Thread(target=_request, args=(kind, n, out)) for n in names]
     before = _count("test.probe_write")
     for t in threads:
@@ -93,10 +77,24 @@ def test_a_refused_or_poisoned_record_fails_only_its_own_request() -> None:
     kind.gate.set()
     for t in threads:
         t.join(10)
+    return out, _count("test.probe_write") - before
+
+
+def test_records_of_concurrent_requests_share_transactions_and_are_durable_when_released() -> None:
+    kind = _Probe()
+    out, written = _concurrent(kind, [f"r{i}" for i in range(20)])
+    assert out == {f"r{i}": "ok" for i in range(20)}
+    assert written == 20  # each released request's record is committed
+    assert sum(kind.batches) == 20 and len(kind.batches) < 20  # fewer transactions than requests
+
+
+def test_a_refused_or_poisoned_record_fails_only_its_own_request() -> None:
+    kind = _Probe()
+    out, written = _concurrent(kind, ["a", "refuse", "b", "poison", "c"])
     assert [out[n] for n in ("a", "b", "c")] == ["ok"] * 3
     assert isinstance(out["refuse"], Conflict) and kind.refusals == ["refuse"]
     assert isinstance(out["poison"], RuntimeError)
-    assert _count("test.probe_write") == before + 3
+    assert written == 3
 
 
 def test_outside_a_request_records_join_the_callers_transaction() -> None:
