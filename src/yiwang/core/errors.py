@@ -90,6 +90,12 @@ class TooManyRequests(DomainError):
     retry_after: int = 60
 
 
+class Unavailable(DomainError):
+    status = 503
+    slug = "unavailable"
+    title = "服务暂时不可用"
+
+
 class CsrfRejected(DomainError):
     status = 403
     slug = "csrf"

@@ -101,21 +101,30 @@ class _Writer:
                     jobs.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            BATCH_SIZE.observe(len(jobs))
             try:
-                self._commit(jobs)
-            except Exception as exc:  # the whole batch failed: each job on its own
-                if len(jobs) == 1:
-                    log.exception("group commit failed")
-                    jobs[0].done.set_exception(exc)
-                    continue
-                log.warning("group commit of %d records failed (%s); retrying one by one", len(jobs), exc)
+                self._write(jobs)
+            except BaseException as exc:  # never let the thread die with requests waiting on it
+                log.exception("group commit writer failed")
                 for job in jobs:
-                    try:
-                        self._commit([job])
-                    except Exception as one:
-                        log.exception("group commit of one record failed")
-                        job.done.set_exception(one)
+                    if not job.done.done():
+                        job.done.set_exception(exc)
+
+    def _write(self, jobs: list[_Job[Any]]) -> None:
+        BATCH_SIZE.observe(len(jobs))
+        try:
+            self._commit(jobs)
+        except Exception as exc:  # the whole batch failed: each job on its own
+            if len(jobs) == 1:
+                log.exception("group commit failed")
+                jobs[0].done.set_exception(exc)
+                return
+            log.warning("group commit of %d records failed (%s); retrying one by one", len(jobs), exc)
+            for job in jobs:
+                try:
+                    self._commit([job])
+                except Exception as one:
+                    log.exception("group commit of one record failed")
+                    job.done.set_exception(one)
 
     def _commit(self, jobs: list[_Job[Any]]) -> None:
         engine = get_engine()

@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session
 
 from yiwang.core import deferred, group_commit
 from yiwang.core.db import new_session
+from yiwang.core.errors import Unavailable
+
+DURABLE_TIMEOUT = 30.0
 
 
 def _finish(session: Session, commit: bool) -> None:
@@ -47,9 +50,16 @@ async def unit_of_work() -> AsyncIterator[Session]:
 
 
 async def _durable(pending: list[Future[None]], raise_refusal: bool = True) -> None:
-    """Wait for the request's group-committed records; raise the first failure or refusal."""
-    if pending:
-        await asyncio.gather(*(asyncio.wrap_future(f) for f in pending), return_exceptions=not raise_refusal)
+    """Wait for the request's group-committed records; raise the first failure or refusal.
+    A writer that cannot commit within DURABLE_TIMEOUT seconds answers 503, never silence."""
+    if not pending:
+        return
+    waiting = asyncio.gather(*(asyncio.wrap_future(f) for f in pending), return_exceptions=not raise_refusal)
+    try:
+        await asyncio.wait_for(waiting, DURABLE_TIMEOUT)
+    except TimeoutError:
+        if raise_refusal:
+            raise Unavailable("记录写入超时，本次调用未作答复，请稍后重试") from None
 
 
 async def _in_own_thread(fn: Callable[[Session, bool], None], session: Session, commit: bool) -> None:
