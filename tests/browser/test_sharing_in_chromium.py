@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from tests.browser.conftest import Watched
 from tests.conftest import csrf_of
-from tests.contexts.exchange.helpers import HOUSEHOLD, MARRIAGE, headers, token_for
+from tests.contexts.exchange.helpers import HOUSEHOLD, MARRIAGE, district_officer, headers, token_for
 from yiwang.core.db import transaction, utcnow
 
 pytestmark = pytest.mark.browser
@@ -110,6 +110,15 @@ def test_request_approve_use_and_see_it_in_the_browser(tab: Watched, as_user: An
         assert _painted_pixels(tab, f"#chart-{chart}") > 3_000, chart
     assert "本部门未获得该资源的共享授权" in page.locator("table.ex-refusals").inner_text()
     tab.screenshot("sharing-7-monitor")
+    tab.assert_clean()
+
+    # 5b. a district's data officer sees the same monitor, limited to the district's departments
+    _switch_user(tab, district_officer("330106"))
+    tab.goto("/exchange/monitor?days=7")
+    page.locator("#ex-monitor .chart[data-rendered='1'] canvas").nth(3).wait_for()
+    assert "含西湖区各部门" in page.locator(".page-head").inner_text()
+    assert "本部门未获得该资源的共享授权" in page.locator("table.ex-refusals").inner_text()
+    tab.screenshot("sharing-7b-monitor-district")
     tab.assert_clean()
 
     # 6. the catalog page of the resource lists the consumer under 谁在使用

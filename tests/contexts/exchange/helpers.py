@@ -72,3 +72,12 @@ def person_key(table: str, region_prefix: str, where: str = "1=1") -> tuple[str,
         row = s.execute(text(f"SELECT id_number_enc, id_number_idx, subject_person_id FROM {table} "
                              f"WHERE region_code LIKE :p AND {where} ORDER BY id LIMIT 1"), {"p": region_prefix + "%"}).one()  # fmt: skip
     return crypto.decrypt(row[0], row[1].encode()), int(row[2])
+
+
+def district_officer(district: str) -> str:
+    """The username of a data officer of the district's 数据局 in the demo."""
+    with transaction() as s:
+        return str(s.execute(text(
+            "SELECT u.username FROM user_account u JOIN department d ON d.id = u.department_id "
+            "WHERE d.code = :c AND u.roles LIKE '%data_officer%' ORDER BY u.id LIMIT 1"), {"c": f"{district}-data_bureau"},
+        ).scalar_one())  # fmt: skip

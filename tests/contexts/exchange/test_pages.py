@@ -10,7 +10,14 @@ from typing import Any
 from sqlalchemy import text
 
 from tests.conftest import csrf_of
-from tests.contexts.exchange.helpers import HOUSEHOLD, MARRIAGE, headers, person_key, token_for
+from tests.contexts.exchange.helpers import (
+    HOUSEHOLD,
+    MARRIAGE,
+    district_officer,
+    headers,
+    person_key,
+    token_for,
+)
 from yiwang.core.db import transaction, utcnow
 
 FIELDS = ["id_number", "name", "marital_status", "spouse_name", "spouse_id_number"]
@@ -200,8 +207,9 @@ def test_monitor_json_has_figures_charts_and_lists(as_user, client) -> None:
 
     officer = as_user("officer")
     m = officer.get("/api/v1/exchange/monitor", params={"days": 7}).json()
-    assert set(m) == {"days", "since", "generated_at", "figures", "by_resource", "by_consumer", "refusal_reasons",
-                      "recent_refusals", "overdue"}  # fmt: skip
+    assert set(m) == {"scope", "days", "since", "generated_at", "figures", "by_resource", "by_consumer",
+                      "refusal_reasons", "recent_refusals", "overdue"}  # fmt: skip
+    assert m["scope"] == "杭州市（全市）"
     assert m["days"] == 7 and set(m["figures"]) == {"calls", "refusals", "rows", "overdue"}
     assert m["figures"]["calls"] >= 2 and m["figures"]["refusals"] >= 1
     household = next(r for r in m["by_resource"] if r["code"] == HOUSEHOLD)
@@ -217,6 +225,24 @@ def test_monitor_json_has_figures_charts_and_lists(as_user, client) -> None:
     assert as_user("budongchan").get("/exchange/monitor").status_code == 403
     assert as_user("budongchan").get("/api/v1/exchange/monitor").status_code == 403
     assert as_user("leader").get("/exchange/monitor").status_code == 200
+
+
+def test_a_district_officer_monitors_the_calls_of_the_districts_departments_only(as_user, client) -> None:
+    token = token_for(client, "330106-real_estate", "330106")
+    refused = client.get(
+        f"/api/v1/exchange/resources/{HOUSEHOLD}/records/11010519491231002X", headers=headers(token)
+    )
+    assert refused.status_code == 403  # a call (refused) by a 西湖区 department
+    xihu = as_user(district_officer("330106")).get("/api/v1/exchange/monitor", params={"days": 7})
+    assert xihu.status_code == 200, xihu.text
+    m = xihu.json()
+    assert m["scope"] == "西湖区" and m["figures"]["refusals"] >= 1
+    assert {d["name"] for d in m["by_consumer"]} and all("西湖区" in d["name"] for d in m["by_consumer"])
+    other = as_user(district_officer("330102")).get("/api/v1/exchange/monitor", params={"days": 7}).json()
+    assert other["scope"] == "上城区" and not any("西湖区" in d["name"] for d in other["by_consumer"])
+    assert all(r["department"] != "西湖区不动产登记中心" for r in other["recent_refusals"])
+    page = as_user(district_officer("330106")).get("/exchange/monitor")
+    assert page.status_code == 200 and "含西湖区各部门" in page.text
 
 
 def test_who_uses_a_resource_fragment(as_user) -> None:

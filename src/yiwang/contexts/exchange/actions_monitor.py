@@ -17,7 +17,7 @@ from yiwang.contexts.exchange.policies import DecideTarget, PartyTarget, grant_r
 from yiwang.contexts.exchange.schemas import RequestOut
 from yiwang.core import authz
 from yiwang.core.actor import Actor
-from yiwang.core.codes import region_covers
+from yiwang.core.codes import region_covers, region_prefix
 from yiwang.core.db import utcnow
 from yiwang.core.errors import NotFound
 from yiwang.core.workdays import SHANGHAI, local_day
@@ -69,8 +69,10 @@ class RefusalRow(BaseModel):
 
 
 class MonitorOut(BaseModel):
-    """共享监控: calls, refusals, rows and latency since the start of a Beijing-time day."""
+    """共享监控: calls, refusals, rows and latency since the start of a Beijing-time day, of the
+    consumer departments in the viewer's region (`scope`)."""
 
+    scope: str
     days: int
     since: datetime
     generated_at: datetime
@@ -204,14 +206,25 @@ def _grant_row(session: Session, actor: Actor, names: _Names, g: Grant, r: Shari
     )  # fmt: skip
 
 
+def _oversight(session: Session, actor: Actor) -> tuple[str, list[int] | None]:
+    """The region the viewer oversees and its consumer departments (None: every department,
+    for an admin or a city-level officer)."""
+    region = actor.region_code or ""
+    if actor.has("admin") or len(region_prefix(region)) <= 4:
+        return (f"{identity.region_name(session, region)}（全市）" if region else "全部"), None
+    depts = [d.id for d in identity.departments(session) if region_covers(region, d.region_code)]
+    return identity.region_name(session, region), depts
+
+
 def usage_monitor(session: Session, actor: Actor, days: int = 1) -> MonitorOut:
     """The figures, charts and lists of 共享监控 over the last `days` Beijing-time days."""
     authz.check(actor, "exchange.usage_read", None)
     days = max(1, min(days, 90))
     since = _day_start(days)
     names = _Names(session)
-    stats = repo.usage_stats(session, since)
-    p50 = repo.usage_latency_p50(session, since)
+    scope, depts = _oversight(session, actor)
+    stats = repo.usage_stats(session, since, depts)
+    p50 = repo.usage_latency_p50(session, since, depts)
     per_resource: dict[int | None, dict[str, float]] = {}
     per_dept: dict[int | None, dict[str, float]] = {}
     for s in stats:
@@ -257,7 +270,7 @@ def usage_monitor(session: Session, actor: Actor, days: int = 1) -> MonitorOut:
             status=u.status,
             reason=u.refusal or "",
         )
-        for u in repo.recent_usage(session, 20, refusals_only=True)
+        for u in repo.recent_usage(session, 20, refusals_only=True, departments=depts)
     ]
     overdue = [
         request_view(session, r)
@@ -265,13 +278,14 @@ def usage_monitor(session: Session, actor: Actor, days: int = 1) -> MonitorOut:
         if actor.has("admin") or region_covers(actor.region_code or "", r.row_scope)
     ]
     return MonitorOut(
-        days=days, since=since, generated_at=utcnow(),
+        scope=scope, days=days, since=since, generated_at=utcnow(),
         figures=Figures(calls=sum(int(v["calls"]) for v in per_resource.values()),
                         refusals=sum(int(v["refusals"]) for v in per_resource.values()),
                         rows=sum(int(v["rows"]) for v in per_resource.values()), overdue=len(overdue)),
         by_resource=sorted(by_resource, key=lambda x: -x.calls),
         by_consumer=sorted(by_consumer, key=lambda x: -x.calls),
-        refusal_reasons=[ReasonCount(reason=r, count=n) for r, n in repo.refusal_reasons(session, since)],
+        refusal_reasons=[ReasonCount(reason=r, count=n) for r, n in repo.refusal_reasons(session, since,
+                                                                                        departments=depts)],
         recent_refusals=recent, overdue=overdue,
     )  # fmt: skip
 

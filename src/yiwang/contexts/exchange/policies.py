@@ -8,7 +8,7 @@ from typing import Any
 
 from yiwang.core.actor import Actor
 from yiwang.core.authz import ALLOW, Decision, deny, policy
-from yiwang.core.codes import region_covers, region_prefix
+from yiwang.core.codes import region_covers
 
 DEPT_ROLES = frozenset({"dept_staff", "data_officer"})
 
@@ -102,11 +102,12 @@ def request_oversee(actor: Actor, t: OversightTarget) -> Decision:
 
 @policy("exchange.usage_read")
 def usage_read(actor: Actor, _t: Any) -> Decision:
-    """The monitor covers every consumer and end user of the city: city-level oversight only."""
+    """Data officers and leaders oversee the calls of their region's departments (a city-level
+    one every department of the city); the figures are then limited to that region."""
     if not actor.roles & {"data_officer", "leader", "admin"}:
         return deny("仅数据管理员与领导可查看共享监控")
-    if actor.region_code is None or len(region_prefix(actor.region_code)) > 4:
-        return deny("共享监控汇总全市调用情况，仅对市级数据管理员与领导开放")
+    if actor.region_code is None and not actor.has("admin"):
+        return deny("共享监控按行政区划汇总，您的账号未设置所属区划")
     return ALLOW
 
 

@@ -266,25 +266,32 @@ def grants_in_force(session: Session, grant_ids: set[int], days: set[date]) -> s
     return {(gid, day) for gid, start, end in rows for day in days if start <= day <= end}
 
 
-def usage_stats(session: Session, since: datetime) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(
-            UsageLog.resource_id,
-            UsageLog.consumer_department_id,
-            func.count().label("calls"),
-            func.sum(UsageLog.rows).label("rows"),
-            func.sum(case((UsageLog.status >= 400, 1), else_=0)).label("refusals"),
-            func.avg(UsageLog.latency_ms).label("avg_ms"),
-            func.max(UsageLog.latency_ms).label("max_ms"),
-        )
-        .where(UsageLog.at >= since)
-        .group_by(UsageLog.resource_id, UsageLog.consumer_department_id)
-    ).mappings()
+def _by_consumers(q: Any, departments: list[int] | None) -> Any:
+    """Limit a usage-log query to calls of these consumer departments (None: all)."""
+    return q if departments is None else q.where(UsageLog.consumer_department_id.in_(departments))
+
+
+def usage_stats(
+    session: Session, since: datetime, departments: list[int] | None = None
+) -> list[dict[str, Any]]:
+    q = select(
+        UsageLog.resource_id,
+        UsageLog.consumer_department_id,
+        func.count().label("calls"),
+        func.sum(UsageLog.rows).label("rows"),
+        func.sum(case((UsageLog.status >= 400, 1), else_=0)).label("refusals"),
+        func.avg(UsageLog.latency_ms).label("avg_ms"),
+        func.max(UsageLog.latency_ms).label("max_ms"),
+    ).where(UsageLog.at >= since)
+    q = _by_consumers(q, departments).group_by(UsageLog.resource_id, UsageLog.consumer_department_id)
+    rows = session.execute(q).mappings()
     return [dict(r) for r in rows]
 
 
-def recent_usage(session: Session, limit: int = 50, refusals_only: bool = False) -> list[UsageLog]:
-    q = select(UsageLog).order_by(UsageLog.id.desc()).limit(limit)
+def recent_usage(
+    session: Session, limit: int = 50, refusals_only: bool = False, departments: list[int] | None = None
+) -> list[UsageLog]:
+    q = _by_consumers(select(UsageLog).order_by(UsageLog.id.desc()).limit(limit), departments)
     if refusals_only:
         q = q.where(UsageLog.status >= 400)
     return list(session.scalars(q))
@@ -359,9 +366,11 @@ def max_attempt_set(session: Session, subscription_id: int) -> int:
 # --- reads for the exchange pages and the monitor -------------------------------------------
 
 
-def usage_latency_p50(session: Session, since: datetime) -> dict[int | None, float]:
+def usage_latency_p50(
+    session: Session, since: datetime, departments: list[int] | None = None
+) -> dict[int | None, float]:
     """Median latency per resource: the middle call(s) by rank within each resource's calls."""
-    ranked = (
+    ranked = _by_consumers(
         select(
             UsageLog.resource_id.label("resource_id"),
             UsageLog.latency_ms.label("ms"),
@@ -369,24 +378,22 @@ def usage_latency_p50(session: Session, since: datetime) -> dict[int | None, flo
             .over(partition_by=UsageLog.resource_id, order_by=UsageLog.latency_ms)
             .label("rn"),
             func.count().over(partition_by=UsageLog.resource_id).label("n"),
-        )
-        .where(UsageLog.at >= since)
-        .subquery()
-    )
+        ).where(UsageLog.at >= since),
+        departments,
+    ).subquery()
     middle = select(ranked.c.resource_id, func.avg(ranked.c.ms)).where(
         ranked.c.rn * 2 >= ranked.c.n, ranked.c.rn * 2 <= ranked.c.n + 2
     )
     return {rid: float(ms) for rid, ms in session.execute(middle.group_by(ranked.c.resource_id)).all()}
 
 
-def refusal_reasons(session: Session, since: datetime, limit: int = 10) -> list[tuple[str, int]]:
+def refusal_reasons(
+    session: Session, since: datetime, limit: int = 10, departments: list[int] | None = None
+) -> list[tuple[str, int]]:
     n = func.count().label("n")
+    q = select(UsageLog.refusal, n).where(UsageLog.at >= since, UsageLog.status >= 400)
     rows = session.execute(
-        select(UsageLog.refusal, n)
-        .where(UsageLog.at >= since, UsageLog.status >= 400)
-        .group_by(UsageLog.refusal)
-        .order_by(n.desc())
-        .limit(limit)
+        _by_consumers(q, departments).group_by(UsageLog.refusal).order_by(n.desc()).limit(limit)
     ).all()
     return [(reason or "", int(count)) for reason, count in rows]
 
