@@ -29,6 +29,10 @@ def defer(fn: Callable[[], None]) -> None:
         pending.append(fn)
 
 
+def has_pending() -> bool:
+    return bool(_pending.get())
+
+
 def run_pending() -> None:
     pending = _pending.get()
     while pending:

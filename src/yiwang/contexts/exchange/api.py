@@ -43,7 +43,9 @@ def _fields(fields: str | None) -> list[str] | None:
 def lookup(code: str, key: str, db: DB, call: Use, fields: str | None = None) -> Response:
     actor, ctx = call.actor, call.ctx
     with refusals_logged(actor, ctx, "lookup", code):
-        return model_json(actions_use.record_lookup(db, actor, code, key, _fields(fields), ctx))
+        out = actions_use.record_lookup(db, actor, code, key, _fields(fields), ctx)
+    db.commit()  # a read: end it here, in the route's thread; the records follow by group commit
+    return model_json(out)
 
 
 @router.post("/resources/{code}/batch", response_model=BatchOut, summary="批量按主键查询（最多 1000 个）",
@@ -51,7 +53,9 @@ def lookup(code: str, key: str, db: DB, call: Use, fields: str | None = None) ->
 def batch(code: str, body: BatchIn, db: DB, call: Use) -> Response:
     actor, ctx = call.actor, call.ctx
     with refusals_logged(actor, ctx, "batch", code):
-        return model_json(actions_use.record_batch(db, actor, code, body.keys, body.fields, ctx))
+        out = actions_use.record_batch(db, actor, code, body.keys, body.fields, ctx)
+    db.commit()  # a read: end it here, in the route's thread; the records follow by group commit
+    return model_json(out)
 
 
 @router.get("/resources/{code}/records", response_model=RecordsOut, summary="条件查询（游标分页）",

@@ -45,7 +45,10 @@ async def unit_of_work() -> AsyncIterator[Session]:
             await _durable(pending, raise_refusal=False)  # the request's own error is the answer
         raise
     with anyio.CancelScope(shield=True):
-        await _in_own_thread(_finish, session, True)
+        if session.in_transaction() or deferred.has_pending():
+            await _in_own_thread(_finish, session, True)
+        else:  # the route ended its (read) transaction itself: nothing here waits on the database
+            session.close()
         await _durable(pending)
 
 
