@@ -35,8 +35,10 @@ class _Probe:
         self.batches: list[int] = []
         self.refusals: list[str] = []
         self.gate = threading.Event()
+        self.entered = threading.Event()
 
     def write(self, session: Session, items: Sequence[str]) -> list[DomainError | None]:
+        self.entered.set()
         self.gate.wait(5)  # hold the first batch so that the others queue up behind it
         if "poison" in items:
             raise RuntimeError("a constraint violated by a concurrent process")
@@ -107,3 +109,27 @@ def test_outside_a_request_records_join_the_callers_transaction() -> None:
     assert _count("test.probe_write") == before
     with pytest.raises(Conflict), transaction() as s:
         group_commit.submit(s, kind, "refuse")
+
+
+def test_a_request_that_gave_up_is_dropped_and_no_batch_is_written_twice() -> None:
+    """A request that stopped waiting before the writer took its record (the 30 s limit) is not
+    written; the writer reports every committed batch exactly once."""
+    kind = _Probe()
+    before = _count("test.probe_write")
+    first: dict[str, Any] = {}
+    holder = threading.Thread(target=_request, args=(kind, "first", first))
+    holder.start()
+    assert kind.entered.wait(5)  # the writer has taken "first" and waits at the gate
+
+    def give_up() -> bool:
+        pending = group_commit.open_scope()
+        with transaction() as s:
+            group_commit.submit(s, kind, "abandoned")
+        return pending[0].cancel()
+
+    assert copy_context().run(give_up)
+    out, written = _concurrent(kind, ["later"])  # opens the gate
+    holder.join(10)
+    assert first == {"first": "ok"} and out == {"later": "ok"}
+    assert written + before == _count("test.probe_write") and _count("test.probe_write") - before == 2
+    assert sorted(kind.batches) in ([1, 1], [2]) and sum(kind.batches) == 2

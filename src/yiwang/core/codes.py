@@ -111,6 +111,12 @@ def region_prefix(code: str) -> str:
     return code
 
 
+def printable(text: str) -> str:
+    """The text without control characters (which no name or purpose needs, and which
+    PostgreSQL refuses in text columns: U+0000)."""
+    return "".join(ch for ch in text if ch >= " " and ch != "\x7f")
+
+
 def region_covers(scope_code: str, target_code: str) -> bool:
     """Whether an administrative scope (a region code) contains the target region code."""
     return target_code.startswith(region_prefix(scope_code))

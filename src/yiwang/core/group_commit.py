@@ -95,45 +95,56 @@ class _Writer:
 
     def _run(self) -> None:
         while True:
-            jobs = [self._queue.get()]  # block for the first; take whatever queued meanwhile
-            while len(jobs) < MAX_BATCH:
-                try:
-                    jobs.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            jobs = self._take()
+            if not jobs:
+                continue
             try:
                 self._write(jobs)
             except BaseException as exc:  # never let the thread die with requests waiting on it
                 log.exception("group commit writer failed")
                 for job in jobs:
-                    if not job.done.done():
-                        job.done.set_exception(exc)
+                    _settle(job, exc)
+
+    def _take(self) -> list[_Job[Any]]:
+        """The first queued job (blocking) and whatever queued meanwhile, minus jobs whose request
+        gave up waiting; the others can no longer be cancelled, so a commit is always reported."""
+        jobs = [self._queue.get()]
+        while len(jobs) < MAX_BATCH:
+            try:
+                jobs.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return [j for j in jobs if j.done.set_running_or_notify_cancel()]
 
     def _write(self, jobs: list[_Job[Any]]) -> None:
         BATCH_SIZE.observe(len(jobs))
         try:
-            self._commit(jobs)
-        except Exception as exc:  # the whole batch failed: each job on its own
+            outcomes = self._commit(jobs)
+        except Exception as exc:  # the whole batch failed (nothing committed): each job on its own
             if len(jobs) == 1:
                 log.exception("group commit failed")
-                jobs[0].done.set_exception(exc)
+                _settle(jobs[0], exc)
                 return
             log.warning("group commit of %d records failed (%s); retrying one by one", len(jobs), exc)
             for job in jobs:
                 try:
-                    self._commit([job])
-                except Exception as one:
+                    one = self._commit([job])
+                except Exception as failed:
                     log.exception("group commit of one record failed")
-                    job.done.set_exception(one)
+                    _settle(job, failed)
+                else:
+                    _report(one)
+            return
+        _report(outcomes)  # outside the try: a committed batch is never retried
 
-    def _commit(self, jobs: list[_Job[Any]]) -> None:
+    def _commit(self, jobs: list[_Job[Any]]) -> list[tuple[_Job[Any], DomainError | None]]:
         engine = get_engine()
         if self._session is None or self._session.get_bind().engine is not engine:  # first, or a new database
             self._close()
             # one connection and one session for all batches: no pool checkout (and ping) per batch
             self._session = Session(bind=engine.connect(), expire_on_commit=False, autoflush=False)
         try:
-            _commit(self._session, jobs)
+            return _commit(self._session, jobs)
         except Exception:
             self._close()  # whatever broke, the next batch starts on a fresh connection
             raise
@@ -146,7 +157,7 @@ class _Writer:
             self._session = None
 
 
-def _commit(session: Session, jobs: list[_Job[Any]]) -> None:
+def _commit(session: Session, jobs: list[_Job[Any]]) -> list[tuple[_Job[Any], DomainError | None]]:
     by_kind: dict[int, list[_Job[Any]]] = {}
     for job in jobs:
         by_kind.setdefault(id(job.kind), []).append(job)
@@ -159,11 +170,22 @@ def _commit(session: Session, jobs: list[_Job[Any]]) -> None:
             if refused:
                 kind.refused(session, refused)
             outcomes += zip(group, results, strict=True)
-    for job, refusal in outcomes:  # only after the commit
-        if refusal is None:
-            job.done.set_result(None)
-        else:
-            job.done.set_exception(refusal)
+    return outcomes
+
+
+def _report(outcomes: list[tuple[_Job[Any], DomainError | None]]) -> None:
+    """After the commit: release each request with its outcome."""
+    for job, refusal in outcomes:
+        _settle(job, refusal)
+
+
+def _settle(job: _Job[Any], error: BaseException | None) -> None:
+    if job.done.done():
+        return
+    if error is None:
+        job.done.set_result(None)
+    else:
+        job.done.set_exception(error)
 
 
 _lock = threading.Lock()

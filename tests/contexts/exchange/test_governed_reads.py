@@ -314,3 +314,13 @@ def test_the_quota_is_exact_across_shards_and_a_big_batch_spans_them(client) -> 
         from yiwang.core.workdays import local_day
 
         assert repository.quota_used(s, grant, local_day(utcnow())) == 20
+
+
+def test_control_characters_in_the_use_headers_are_refused(client) -> None:
+    _grant, token = _setup(client, ["id_number", "name"])
+    key, _ = person_key("src_household", "330106")
+    h = headers(token)
+    h["X-User"] = "%E6%9D%8E%00%E5%9B%9B"  # 李\0四: PostgreSQL cannot store it in the usage log
+    r = client.get(f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}", headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "X-User"
+    assert _usage(h["X-Request-Nonce"]) is None

@@ -73,7 +73,7 @@ class _Uses:
         by_grant: dict[tuple[int, date], list[int]] = {}
         for i in row_of:
             by_grant.setdefault((items[i].grant_id, items[i].day), []).append(i)
-        for (grant_id, day), idx in by_grant.items():
+        for (grant_id, day), idx in sorted(by_grant.items()):  # grants in one order in every batch
             quota = items[idx[0]].quota
             if repo.consume_quota(session, grant_id, day, sum(items[i].count for i in idx), quota):
                 continue
@@ -81,6 +81,7 @@ class _Uses:
                 for i in idx:
                     out[i] = Forbidden("授权已被撤销或已不在有效期内")
                 continue
+            repo.lock_quota(session, grant_id, day)  # all shards, ascending, before the random probes
             for i in idx:  # not all of them fit: one by one, in arrival order
                 if not repo.consume_quota(session, grant_id, day, items[i].count, quota):
                     out[i] = quota_refusal(quota)

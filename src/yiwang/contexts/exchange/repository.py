@@ -150,6 +150,12 @@ def _locked_shards(session: Session, grant_id: int, day: date) -> list[Any]:
     )
 
 
+def lock_quota(session: Session, grant_id: int, day: date) -> None:
+    """Lock all of a grant's shard rows for the day in ascending order (until commit)."""
+    _ensure_shards(session, grant_id, day)
+    _locked_shards(session, grant_id, day)
+
+
 _shards_made: TTLCache[tuple[int, date], bool] = TTLCache()
 
 

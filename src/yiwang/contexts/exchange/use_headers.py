@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from yiwang.contexts import identity
 from yiwang.contexts.exchange.governance import UseContext
 from yiwang.core.actor import Actor
+from yiwang.core.codes import printable
 from yiwang.core.errors import FieldError, ValidationFailed
 from yiwang.core.web.deps import DB
 
@@ -36,7 +37,9 @@ OPENAPI: dict[str, Any] = {
 
 
 def _read(request: Request) -> dict[str, str | None]:
-    raw = {k.decode("latin-1"): v for k, v in request.scope["headers"]}  # one pass, not one per header
+    raw: dict[str, bytes] = {}
+    for k, v in request.scope["headers"]:  # one pass, not one per header; the first of duplicates, as
+        raw.setdefault(k.decode("latin-1"), v)  # Starlette's headers.get (X-User is also read there)
     values: dict[str, str | None] = {}
     errors: list[FieldError] = []
     for name, required, lo, hi, _doc in _SPEC:
@@ -47,6 +50,10 @@ def _read(request: Request) -> dict[str, str | None]:
         elif value is not None and not lo <= len(value) <= hi:
             errors.append(FieldError(name, f"请求头 {name} 的长度应为 {lo}–{hi} 个字符", "length"))
         values[name] = value
+    for name in ("X-User", "X-Purpose"):  # percent-encoded text: no control characters once decoded
+        value = values[name]
+        if value is not None and unquote(value) != printable(unquote(value)):
+            errors.append(FieldError(name, f"请求头 {name} 含有控制字符", "invalid"))
     if errors:
         raise ValidationFailed("调用共享数据须说明最终用户、办件编号和请求编号", errors)
     return values

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from yiwang.contexts.identity import authn
 from yiwang.core import crypto, security
 from yiwang.core.actor import ANONYMOUS, Actor
+from yiwang.core.codes import printable
 from yiwang.core.errors import CsrfRejected, TooManyRequests, Unauthenticated
 from yiwang.core.security import limiter
 from yiwang.core.web.deps import DB
@@ -70,7 +71,7 @@ def _resolve(request: Request, db: Session) -> _Resolved:
 
 def _on_behalf(request: Request) -> str | None:
     on_behalf = request.headers.get("x-user")
-    return unquote(on_behalf)[:100] if on_behalf else None
+    return printable(unquote(on_behalf))[:100] if on_behalf else None
 
 
 def _client(actor: Actor, per_minute: int) -> _Resolved:
