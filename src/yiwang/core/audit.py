@@ -76,7 +76,16 @@ def content_hash(values: dict[str, Any]) -> str:
 
 
 def _row(actor: Actor, action: str, target_type: str, target_id: object, **more: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
+    return _hashed(_values(actor, action, target_type, target_id, **more))
+
+
+def _hashed(values: dict[str, Any]) -> dict[str, Any]:
+    values["record_hash"] = content_hash(values)
+    return values
+
+
+def _values(actor: Actor, action: str, target_type: str, target_id: object, **more: Any) -> dict[str, Any]:
+    return {
         "occurred_at": utcnow(),
         "actor": actor.label,
         "actor_name": actor.name,
@@ -93,8 +102,6 @@ def _row(actor: Actor, action: str, target_type: str, target_id: object, **more:
         "detail": None,
         **more,
     }
-    values["record_hash"] = content_hash(values)
-    return values
 
 
 def record(
@@ -153,14 +160,10 @@ def prepare_many(
     ready to insert (in this transaction with `insert_prepared`, or group-committed)."""
     if not get_settings().audit_enabled or not subjects:
         return []
-    common = _row(actor, action, "", "", purpose=purpose, detail=detail)
-    rows = []
-    for target_type, target_id, person_id, enterprise_id in subjects:
-        values = {**common, "target_type": target_type, "target_id": str(target_id),
-                  "subject_person_id": person_id, "subject_enterprise_id": enterprise_id}  # fmt: skip
-        values["record_hash"] = content_hash(values)
-        rows.append(values)
-    return rows
+    common = _values(actor, action, "", "", purpose=purpose, detail=detail)  # one time for the batch
+    return [_hashed({**common, "target_type": target_type, "target_id": str(target_id),
+                     "subject_person_id": person_id, "subject_enterprise_id": enterprise_id})
+            for target_type, target_id, person_id, enterprise_id in subjects]  # fmt: skip
 
 
 def insert_prepared(session: Session, rows: list[dict[str, Any]]) -> None:

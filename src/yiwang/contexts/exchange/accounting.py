@@ -85,11 +85,10 @@ class _Uses:
             for i in idx:  # not all of them fit: one by one, in arrival order
                 if not repo.consume_quota(session, grant_id, day, items[i].count, quota):
                     out[i] = quota_refusal(quota)
-        repo.mark_refused(session, [
-            {"row_id": row_of[i], **{k: v for k, v in refusal_row(items[i].usage, exc).items()
-                                     if k in ("status", "refusal", "nonce")}}
-            for i, exc in enumerate(out) if exc is not None and i in row_of
-        ])  # fmt: skip
+        refusals = [(row_of[i], refusal_row(items[i].usage, exc)) for i, exc in enumerate(out)
+                    if exc is not None and i in row_of]  # fmt: skip
+        repo.mark_refused(session, [{"row_id": row_id, "status": r["status"], "refusal": r["refusal"],
+                                     "nonce": r["nonce"]} for row_id, r in refusals])  # fmt: skip
         audit.insert_prepared(session, [row for u, r in zip(items, out, strict=True) if r is None
                                         for row in u.audit_rows])  # fmt: skip
         return out

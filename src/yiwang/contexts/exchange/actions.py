@@ -172,7 +172,7 @@ def request_oversight(
 
 
 def _views(session: Session, rows: list[SharingRequest]) -> list[RequestOut]:
-    grants = {g.request_id: g.id for g in repo.grants(session)} if rows else {}
+    grants = repo.grant_ids_of_requests(session, [r.id for r in rows])
     return [request_view(session, r, grants.get(r.id)) for r in rows]
 
 
@@ -182,7 +182,7 @@ def request_read(session: Session, actor: Actor, request_id: int) -> RequestOut:
     authz.check(actor, "exchange.request_read", PartyTarget(parties, r.row_scope if r else None))
     if r is None:
         raise NotFound("共享申请不存在")
-    grant = next((g for g in repo.grants(session) if g.request_id == r.id), None)
+    grant = repo.grant_of_request(session, r.id)
     return request_view(session, r, grant.id if grant else None)
 
 

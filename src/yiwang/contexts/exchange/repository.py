@@ -431,6 +431,14 @@ def grant_of_request(session: Session, request_id: int) -> Grant | None:
     return session.scalar(select(Grant).where(Grant.request_id == request_id))
 
 
+def grant_ids_of_requests(session: Session, request_ids: list[int]) -> dict[int, int]:
+    """Grant id by request id, for the requests that were granted."""
+    if not request_ids:
+        return {}
+    rows = session.execute(select(Grant.request_id, Grant.id).where(Grant.request_id.in_(request_ids)))
+    return {rid: gid for rid, gid in rows}
+
+
 # --- subscriptions: change feed and the webhook delivery outbox ---------------------------
 
 _CHANGE_LOCK = 0x7977  # advisory-lock namespace (two-key form) for change_log appends
