@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -59,6 +61,15 @@ def register_jobs() -> None:
     exchange_jobs()
 
 
+def _freeze_startup_objects() -> None:
+    """Move everything built at start-up (modules, routes, models, metadata: ~180k objects) out
+    of the cyclic garbage collector's reach. Without it every full collection walks them all,
+    about every 2 s under load, each a ~120 ms pause of the whole worker (docs/benchmarks.md §0).
+    They live as long as the process anyway; requests' garbage is still collected as before."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(*, seal_in_background: bool = True) -> FastAPI:
     """`seal_in_background=False` starts no background threads at all (tests run jobs themselves
     with `core.jobs.run_once`); otherwise the job runner (audit sealing, escalation, webhook
@@ -71,7 +82,13 @@ def create_app(*, seal_in_background: bool = True) -> FastAPI:
         runner = jobs.Runner()
         if seal_in_background:
             register_jobs()
+            _freeze_startup_objects()  # a serving process (tests build many apps: nothing to freeze)
             runner.start()
+            if settings.database_url.startswith("postgresql"):
+                # Sync routes hold a pooled connection each: no more of them at once than the
+                # pool keeps, or every extra one opens (and closes) a connection of its own.
+                # (SQLite keeps anyio's default: a writer waiting for the file lock holds a thread.)
+                anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         yield
         if seal_in_background:
             runner.stop()
@@ -96,9 +113,9 @@ def create_app(*, seal_in_background: bool = True) -> FastAPI:
         from yiwang.core.web import bench
 
         app.include_router(bench.router)
-    for context in (identity, catalog, exchange):
-        for router in context.routers():
-            app.include_router(router)
+    routers = [r for context in (identity, catalog, exchange) for r in context.routers()]
+    for router in sorted(routers, key=lambda r: not r.prefix.startswith("/api")):
+        app.include_router(router)  # the API before the pages: a request walks the table in order
     _wire_once()
     return app
 

@@ -20,7 +20,10 @@ class Settings(BaseSettings):
         "sqlite:///var/yiwang.db",
         description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db",
     )
-    db_pool_size: int = Field(10, description="connections kept per process (PostgreSQL)")
+    db_pool_size: int = Field(
+        20,
+        description="connections kept per process (PostgreSQL); as many again open under peaks, closed after",
+    )
     secret_key: str = Field(DEFAULT_SECRET, description="signs sessions and derives data keys")
     data_key: str = Field(
         "",

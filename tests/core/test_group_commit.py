@@ -133,3 +133,41 @@ def test_a_request_that_gave_up_is_dropped_and_no_batch_is_written_twice() -> No
     assert first == {"first": "ok"} and out == {"later": "ok"}
     assert written + before == _count("test.probe_write") and _count("test.probe_write") - before == 2
     assert sorted(kind.batches) in ([1, 1], [2]) and sum(kind.batches) == 2
+
+
+def test_a_request_waits_for_its_records_in_order_and_a_stuck_writer_answers_503(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The unit of work's wait (`deps._durable`): the first refusal among a request's records
+    becomes its answer; on the error path refusals are ignored; a writer that never answers
+    turns into 503 after DURABLE_TIMEOUT, and nothing is left waiting."""
+    import asyncio
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from yiwang.core.errors import Unavailable
+    from yiwang.core.web import deps
+
+    monkeypatch.setattr(deps, "DURABLE_TIMEOUT", 0.05)
+
+    def done(exc: Exception | None = None) -> Future[None]:
+        f: Future[None] = Future()
+        if exc is None:
+            f.set_result(None)
+        else:
+            f.set_exception(exc)
+        return f
+
+    async def scenario() -> None:
+        await deps._durable([done(), done()])
+        with pytest.raises(Conflict):
+            await deps._durable([done(), done(Conflict("重放")), done(DomainError("后一个"))])
+        await deps._durable([done(Conflict("重放"))], raise_refusal=False)
+        stuck: list[Future[None]] = [Future(), Future()]
+        with pytest.raises(Unavailable):
+            await deps._durable([done(), *stuck])
+        assert all(f.cancelled() for f in stuck)  # the writer drops them: never written unanswered
+        await deps._durable([Future()], raise_refusal=False)
+
+    # In a thread of its own: the browser tests' driver may keep an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()

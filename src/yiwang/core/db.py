@@ -56,7 +56,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
+def make_engine(url: str, pool_size: int = 20) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
@@ -85,6 +85,10 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+    # Keep enough connections for the usual concurrency (32 requests on one worker): a connection
+    # opened above pool_size is closed when returned, and opening one costs a PostgreSQL backend
+    # fork and a cold catalog cache (with 10 kept: ~5% of a governed read's Python time at 32
+    # connections, docs/benchmarks.md §0).
     return create_engine(
         url,
         pool_size=pool_size,

@@ -117,8 +117,8 @@ def test_no_answer_exceeds_its_grant(g: dict[str, Any], q: dict[str, Any]) -> No
     fetched: list[dict[str, Any]] = []
     real_fetch = governance.repo.fetch
 
-    def spy(session: Any, stmt: Any) -> list[dict[str, Any]]:
-        rows = real_fetch(session, stmt)
+    def spy(session: Any, stmt: Any, params: Any = None) -> list[dict[str, Any]]:
+        rows = real_fetch(session, stmt, params)
         fetched.extend(rows)
         return rows
 
@@ -154,4 +154,5 @@ def test_no_answer_exceeds_its_grant(g: dict[str, Any], q: dict[str, Any]) -> No
             assert value is None or "*" in str(value), (name, value)
     prefix = region_prefix(scope)
     assert all(row["region_code"].startswith(prefix) for row in fetched)
+    assert fetched or not getattr(out, "records", None)  # every answered row went through the spy
     assert grant.id

@@ -38,9 +38,8 @@ def record_lookup(
     grant = target.grant
     plan = read_plan(resource, grant, wanted)
     wanted_key = key_value(resource, key)
-    stmt = repo.governed_select(resource.source_table, plan.fields, field_types(resource), plan.row_scope,
-                                resource.key_field, [wanted_key])  # fmt: skip
-    rows = repo.fetch(session, stmt)
+    rows = repo.fetch_by_keys(session, resource.source_table, plan.fields, field_types(resource), plan.row_scope,
+                              resource.key_field, [wanted_key])  # fmt: skip
     if not rows:
         raise NotFound("未找到该记录，或记录不在授权的数据范围内")
     account_read(session, actor, ctx, resource, grant, "lookup", list(plan.fields), 1, rows)
@@ -61,9 +60,8 @@ def record_batch(
     by_value: dict[str, str] = {}
     for i, k in enumerate(keys):
         by_value[key_value(resource, k, f"keys.{i}")] = k
-    stmt = repo.governed_select(resource.source_table, plan.fields, field_types(resource), plan.row_scope,
-                                resource.key_field, list(by_value))  # fmt: skip
-    rows = repo.fetch(session, stmt)
+    rows = repo.fetch_by_keys(session, resource.source_table, plan.fields, field_types(resource), plan.row_scope,
+                              resource.key_field, list(by_value))  # fmt: skip
     account_read(session, actor, ctx, resource, grant, "batch", list(plan.fields), len(by_value), rows)
     kind = resource.fields[resource.key_field].data_type
     found = {r[f"{resource.key_field}_idx"] if kind == "id_number" else r[resource.key_field] for r in rows}
@@ -107,9 +105,8 @@ def record_verify(
     if plan.masked:  # a masked value must not be learnable by guessing it
         raise Forbidden(f"不能核验脱敏的信息项：{'、'.join(plan.masked)}")
     wanted_key = key_value(resource, key)
-    stmt = repo.governed_select(resource.source_table, plan.fields, field_types(resource), plan.row_scope,
-                                resource.key_field, [wanted_key])  # fmt: skip
-    rows = repo.fetch(session, stmt)
+    rows = repo.fetch_by_keys(session, resource.source_table, plan.fields, field_types(resource), plan.row_scope,
+                              resource.key_field, [wanted_key])  # fmt: skip
     clear = Plan(clear=plan.fields, masked=(), row_scope=plan.row_scope)
     match = bool(rows) and any(
         all(str(shape_row(resource, clear, r)[f] or "") == codes.compact(v) if resource.fields[f].data_type in

@@ -40,8 +40,8 @@ def _fields(fields: str | None) -> list[str] | None:
     openapi_extra=USE_HEADERS,
     summary="按主键查询（身份证号或统一社会信用代码）",
 )
-def lookup(code: str, key: str, db: DB, call: Use, fields: str | None = None) -> Response:
-    actor, ctx = call.actor, call.ctx
+def lookup(code: str, key: str, call: Use, fields: str | None = None) -> Response:
+    db, actor, ctx = call.db, call.actor, call.ctx
     with refusals_logged(actor, ctx, "lookup", code):
         out = actions_use.record_lookup(db, actor, code, key, _fields(fields), ctx)
     db.commit()  # a read: end it here, in the route's thread; the records follow by group commit
@@ -50,8 +50,8 @@ def lookup(code: str, key: str, db: DB, call: Use, fields: str | None = None) ->
 
 @router.post("/resources/{code}/batch", response_model=BatchOut, summary="批量按主键查询（最多 1000 个）",
              openapi_extra=USE_HEADERS)  # fmt: skip
-def batch(code: str, body: BatchIn, db: DB, call: Use) -> Response:
-    actor, ctx = call.actor, call.ctx
+def batch(code: str, body: BatchIn, call: Use) -> Response:
+    db, actor, ctx = call.db, call.actor, call.ctx
     with refusals_logged(actor, ctx, "batch", code):
         out = actions_use.record_batch(db, actor, code, body.keys, body.fields, ctx)
     db.commit()  # a read: end it here, in the route's thread; the records follow by group commit
@@ -63,13 +63,12 @@ def batch(code: str, body: BatchIn, db: DB, call: Use) -> Response:
 def query(
     code: str,
     request: Request,
-    db: DB,
     call: Use,
     fields: str | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> RecordsOut:
-    actor, ctx = call.actor, call.ctx
+    db, actor, ctx = call.db, call.actor, call.ctx
     reserved = {"fields", "cursor", "limit"}
     filters = {k: v for k, v in request.query_params.items() if k not in reserved}
     after = decode_cursor(cursor)
@@ -81,8 +80,8 @@ def query(
 
 @router.post("/resources/{code}/verify", response_model=VerifyOut, summary="数据核验：只回答是否一致",
              openapi_extra=USE_HEADERS)  # fmt: skip
-def verify(code: str, body: VerifyIn, db: DB, call: Use) -> VerifyOut:
-    actor, ctx = call.actor, call.ctx
+def verify(code: str, body: VerifyIn, call: Use) -> VerifyOut:
+    db, actor, ctx = call.db, call.actor, call.ctx
     with refusals_logged(actor, ctx, "verify", code):
         return actions_use.record_verify(db, actor, code, body.key, body.values, ctx)
 

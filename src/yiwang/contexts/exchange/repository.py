@@ -6,9 +6,10 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import Column, Select, bindparam, case, func, insert, select, update
+from sqlalchemy import Column, Select, Table, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from yiwang.contexts.exchange.models import (
@@ -99,6 +100,12 @@ def consume_quota(session: Session, grant_id: int, day: date, n: int, quota: int
         return False
     caps = shard_caps(quota)
     _ensure_shards(session, grant_id, day)
+    order = [i for i in random.sample(range(QUOTA_SHARDS), QUOTA_SHARDS) if caps[i] >= n]
+    for shard in order:
+        taken = session.execute(_bump(), {"p_grant": grant_id, "p_day": day, "p_shard": shard, "p_n": n,
+                                          "p_cap": caps[shard]})  # fmt: skip
+        if taken.rowcount:  # type: ignore[attr-defined]
+            return True
     in_force = (
         select(Grant.id)
         .where(
@@ -106,16 +113,6 @@ def consume_quota(session: Session, grant_id: int, day: date, n: int, quota: int
         )
         .exists()
     )
-    order = [i for i in random.sample(range(QUOTA_SHARDS), QUOTA_SHARDS) if caps[i] >= n]
-    for shard in order:
-        bump = (
-            update(GrantUsage)
-            .where(GrantUsage.grant_id == grant_id, GrantUsage.day == day, GrantUsage.shard == shard,
-                   GrantUsage.used + n <= caps[shard], in_force)
-            .values(used=GrantUsage.used + n)
-        )  # fmt: skip
-        if session.execute(bump).rowcount:  # type: ignore[attr-defined]
-            return True
     if not session.scalar(select(in_force)):
         return False
     rows = _locked_shards(session, grant_id, day)
@@ -148,6 +145,26 @@ def _locked_shards(session: Session, grant_id: int, day: date) -> list[Any]:
             .with_for_update()
         ).all()
     )
+
+
+@lru_cache(maxsize=1)
+def _bump() -> Any:
+    """UPDATE one shard: take n if it has room and the grant is in force. Built once, on the
+    tables (no ORM session synchronisation to evaluate), with every value bound."""
+    gu, g = cast(Table, GrantUsage.__table__), cast(Table, Grant.__table__)
+    grant, day = bindparam("p_grant", type_=g.c.id.type), bindparam("p_day", type_=gu.c.day.type)
+    n = bindparam("p_n", type_=gu.c.used.type)
+    in_force = (
+        select(g.c.id)
+        .where(g.c.id == grant, g.c.revoked_at.is_(None), g.c.valid_from <= day, g.c.valid_to >= day)
+        .exists()
+    )
+    return (
+        update(gu)
+        .where(gu.c.grant_id == grant, gu.c.day == day, gu.c.shard == bindparam("p_shard"),
+               gu.c.used + n <= bindparam("p_cap"), in_force)
+        .values(used=gu.c.used + n)
+    )  # fmt: skip
 
 
 def lock_quota(session: Session, grant_id: int, day: date) -> None:
@@ -203,20 +220,15 @@ def governed_select(
     fields: Sequence[str],
     types: dict[str, str],
     row_scope: str,
-    key_field: str | None = None,
-    keys: Sequence[str] | None = None,
     filters: dict[str, str] | None = None,
     after_id: int = 0,
     limit: int | None = None,
 ) -> Select[Any]:
-    """SELECT <granted columns> FROM <source> WHERE region in scope [AND key IN …] [AND filters]."""
+    """SELECT <granted columns> FROM <source> WHERE region in scope [AND filters]."""
     t = SOURCE_TABLES[table_name]
-    cols = _selected(table_name, fields, types)
-    if key_field is not None and not any(c is key_column(t, key_field, types[key_field]) for c in cols):
-        cols.append(key_column(t, key_field, types[key_field]))  # to match answers to keys; never returned
-    q = select(*cols).where(t.c.region_code.startswith(region_prefix(row_scope)))
-    if key_field is not None and keys is not None:
-        q = q.where(key_column(t, key_field, types[key_field]).in_(list(keys)))
+    q = select(*_selected(table_name, fields, types)).where(
+        t.c.region_code.startswith(region_prefix(row_scope))
+    )
     for name, value in (filters or {}).items():
         q = q.where(t.c[name] == value)
     if after_id:
@@ -225,8 +237,39 @@ def governed_select(
     return q.limit(limit) if limit else q
 
 
-def fetch(session: Session, stmt: Select[Any]) -> list[dict[str, Any]]:
-    return [dict(r) for r in session.execute(stmt).mappings()]
+def fetch(session: Session, stmt: Select[Any], params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    return [dict(r) for r in session.execute(stmt, params).mappings()]
+
+
+def fetch_by_keys(
+    session: Session, table_name: str, fields: Sequence[str], types: dict[str, str], row_scope: str,
+    key_field: str, keys: Sequence[str],
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The governed SELECT narrowed to key values (stored form: the blind index of an identity
+    number). The statement is built once per grant's read plan and takes the keys as bound
+    parameters, so a call neither rebuilds nor recompiles it: one key `= :key`, several
+    `IN (:keys)`."""
+    if not keys:
+        return []
+    shape = tuple((f, types[f]) for f in dict.fromkeys([*fields, key_field]))
+    stmt = _by_keys(table_name, tuple(fields), shape, row_scope, key_field, len(keys) > 1)
+    params = {"keys": list(keys)} if len(keys) > 1 else {"key": keys[0]}
+    return fetch(session, stmt, params)
+
+
+@lru_cache(maxsize=1024)
+def _by_keys(
+    table_name: str, fields: tuple[str, ...], shape: tuple[tuple[str, str], ...], row_scope: str, key_field: str,
+    many: bool,
+) -> Select[Any]:  # fmt: skip
+    types = dict(shape)
+    t = SOURCE_TABLES[table_name]
+    key = key_column(t, key_field, types[key_field])
+    cols = _selected(table_name, fields, types)
+    if not any(c is key for c in cols):
+        cols.append(key)  # to match answers to keys; never returned
+    where = key.in_(bindparam("keys", expanding=True)) if many else key == bindparam("key")
+    return select(*cols).where(t.c.region_code.startswith(region_prefix(row_scope)), where).order_by(t.c.id)
 
 
 def log_usage(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import unquote
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
 from yiwang.contexts import identity
 from yiwang.contexts.exchange.governance import UseContext
 from yiwang.core.actor import Actor
 from yiwang.core.codes import printable
 from yiwang.core.errors import FieldError, ValidationFailed
-from yiwang.core.web.deps import DB
+from yiwang.core.web.deps import request_transaction
 
 # name, required, min length, max length, description
 _SPEC = (
@@ -61,15 +63,17 @@ def _read(request: Request) -> dict[str, str | None]:
 
 @dataclass(frozen=True)
 class UseCall:
+    db: Session  # the request's unit of work (`core.web.deps`)
     actor: Actor
     ctx: UseContext
 
 
-async def use_call(request: Request, db: DB) -> UseCall:
-    """The caller and what the call says about itself, in one dependency (each dependency level
-    costs FastAPI a resolution round on every call)."""
-    actor = await identity.authenticate(request, db)
-    return UseCall(actor, use_context(request, actor, await request.body()))
+async def use_call(request: Request) -> AsyncIterator[UseCall]:
+    """The request's unit of work, the caller and what the call says about itself, in one
+    dependency (each dependency costs FastAPI a resolution round on every call)."""
+    async with request_transaction() as db:
+        actor = await identity.authenticate(request, db)
+        yield UseCall(db, actor, use_context(request, actor, await request.body()))
 
 
 def use_context(request: Request, actor: Actor, body: bytes) -> UseContext:
@@ -92,4 +96,5 @@ def use_context(request: Request, actor: Actor, body: bytes) -> UseContext:
     )  # fmt: skip
 
 
-Use = Annotated[UseCall, Depends(use_call)]
+# scope="function", as `core.web.deps.DB`: the commit runs before the answer is sent
+Use = Annotated[UseCall, Depends(use_call, scope="function")]
