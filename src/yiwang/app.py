@@ -113,9 +113,11 @@ def create_app(*, seal_in_background: bool = True) -> FastAPI:
         from yiwang.core.web import bench
 
         app.include_router(bench.router)
-    routers = [r for context in (identity, catalog, exchange) for r in context.routers()]
+    # A request walks the route table in order: the API before the pages, and the exchange first
+    # (other systems' data-use calls are by far the most frequent requests).
+    routers = [r for context in (exchange, identity, catalog) for r in context.routers()]
     for router in sorted(routers, key=lambda r: not r.prefix.startswith("/api")):
-        app.include_router(router)  # the API before the pages: a request walks the table in order
+        app.include_router(router)
     _wire_once()
     return app
 
