@@ -51,17 +51,19 @@ class _Probe:
     def refused(self, session: Session, items: Sequence[tuple[str, DomainError]]) -> None:
         self.refusals += [i for i, _ in items]
 
+    def write_at_once(self, cursor: Any, items: Sequence[str]) -> bool:
+        return False  # always the careful path, which the gate holds
+
 
 def _request(kind: _Probe, item: str, out: dict[str, Any]) -> None:
     """What a request does: open its scope, submit, then wait for its records."""
 
     def run() -> None:
-        pending = group_commit.open_scope()
+        records = group_commit.open_scope()
         with transaction() as s:
             group_commit.submit(s, kind, item)
         try:
-            for f in pending:
-                f.result(10)
+            records.wait(10)
             out[item] = "ok"
         except Exception as exc:
             out[item] = exc
@@ -122,10 +124,11 @@ def test_a_request_that_gave_up_is_dropped_and_no_batch_is_written_twice() -> No
     assert kind.entered.wait(5)  # the writer has taken "first" and waits at the gate
 
     def give_up() -> bool:
-        pending = group_commit.open_scope()
+        records = group_commit.open_scope()
         with transaction() as s:
             group_commit.submit(s, kind, "abandoned")
-        return pending[0].cancel()
+        records.cancel()
+        return records.jobs[0].done.cancelled()
 
     assert copy_context().run(give_up)
     out, written = _concurrent(kind, ["later"])  # opens the gate
@@ -138,9 +141,9 @@ def test_a_request_that_gave_up_is_dropped_and_no_batch_is_written_twice() -> No
 def test_a_request_waits_for_its_records_in_order_and_a_stuck_writer_answers_503(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The unit of work's wait (`deps._durable`): the first refusal among a request's records
-    becomes its answer; on the error path refusals are ignored; a writer that never answers
-    turns into 503 after DURABLE_TIMEOUT, and nothing is left waiting."""
+    """The unit of work's wait (`deps._durable`) on the event loop: the first refusal among a
+    request's records becomes its answer; on the error path refusals are ignored; a writer that
+    never answers turns into 503 after DURABLE_TIMEOUT, and nothing is left waiting."""
     import asyncio
     from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -148,26 +151,60 @@ def test_a_request_waits_for_its_records_in_order_and_a_stuck_writer_answers_503
     from yiwang.core.web import deps
 
     monkeypatch.setattr(deps, "DURABLE_TIMEOUT", 0.05)
+    kind = _Probe()
 
-    def done(exc: Exception | None = None) -> Future[None]:
-        f: Future[None] = Future()
-        if exc is None:
-            f.set_result(None)
-        else:
-            f.set_exception(exc)
-        return f
+    def scope(*outcomes: Exception | str | None) -> group_commit.Scope:
+        """A request's scope whose records the writer settles with `outcomes` ("stuck": never)."""
+        records = group_commit.Scope(asyncio.get_running_loop())
+        records.jobs = [group_commit._Job(kind, str(i), Future(), records) for i in range(len(outcomes))]
+        done = [(j, o) for j, o in zip(records.jobs, outcomes, strict=True) if o != "stuck"]
+        for j, _ in done:
+            j.done.set_running_or_notify_cancel()  # taken by the writer
+        asyncio.get_running_loop().run_in_executor(None, group_commit._report, done)  # the writer's thread
+        return records
 
     async def scenario() -> None:
-        await deps._durable([done(), done()])
+        await deps._durable(scope(None, None))
         with pytest.raises(Conflict):
-            await deps._durable([done(), done(Conflict("重放")), done(DomainError("后一个"))])
-        await deps._durable([done(Conflict("重放"))], raise_refusal=False)
-        stuck: list[Future[None]] = [Future(), Future()]
+            await deps._durable(scope(None, Conflict("重放"), DomainError("后一个")))
+        await deps._durable(scope(Conflict("重放")), raise_refusal=False)
+        stuck = scope(None, "stuck", "stuck")
         with pytest.raises(Unavailable):
-            await deps._durable([done(), *stuck])
-        assert all(f.cancelled() for f in stuck)  # the writer drops them: never written unanswered
-        await deps._durable([Future()], raise_refusal=False)
+            await deps._durable(stuck)
+        assert all(j.done.cancelled() for j in stuck.jobs[1:])  # dropped by the writer: never written
+        await deps._durable(scope("stuck"), raise_refusal=False)
 
     # In a thread of its own: the browser tests' driver may keep an event loop running in this one.
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, scenario()).result()
+
+
+def test_the_writer_wakes_each_loop_once_per_batch() -> None:
+    """All requests of one loop in a committed batch are released by one wake-up of that loop."""
+    import asyncio
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    kind = _Probe()
+
+    async def scenario() -> int:
+        loop = asyncio.get_running_loop()
+        posted = 0
+        real = loop.call_soon_threadsafe
+
+        def counting(*args: Any) -> Any:
+            nonlocal posted
+            posted += 1
+            return real(*args)
+
+        loop.call_soon_threadsafe = counting  # type: ignore[method-assign]
+        scopes = [group_commit.Scope(loop) for _ in range(5)]
+        for i, records in enumerate(scopes):
+            records.jobs = [group_commit._Job(kind, str(i), Future(), records)]
+            records.jobs[0].done.set_running_or_notify_cancel()
+        loop.run_in_executor(None, group_commit._report, [(s.jobs[0], None) for s in scopes])
+        for records in scopes:
+            await records.durable(5)
+        return posted
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, scenario()).result() == 1

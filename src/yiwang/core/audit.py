@@ -173,6 +173,14 @@ def insert_prepared(session: Session, rows: list[dict[str, Any]]) -> None:
         repo.insert_many(session, rows)
 
 
+def insert_prepared_raw(cursor: Any, rows: list[dict[str, Any]]) -> None:
+    """`insert_prepared` on a bare PostgreSQL cursor (the group-commit writer's fast path)."""
+    if rows:
+        from yiwang.core import audit_repository as repo
+
+        repo.insert_many_raw(cursor, rows)
+
+
 def record_many(
     session: Session,
     actor: Actor,
@@ -197,6 +205,10 @@ class _Rows:
 
     def refused(self, session: Session, items: Sequence[tuple[list[dict[str, Any]], DomainError]]) -> None:
         return None
+
+    def write_at_once(self, cursor: Any, items: Sequence[list[dict[str, Any]]]) -> bool:
+        insert_prepared_raw(cursor, [row for rows in items for row in rows])
+        return True
 
 
 ROWS = _Rows()

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from yiwang.core.audit import GENESIS, AuditCheckpoint, AuditRecord
-from yiwang.core.db import insert_rows
+from yiwang.core.db import insert_rows, insert_rows_raw
 
 
 def chain_head(session: Session) -> tuple[int, str]:
@@ -105,6 +105,10 @@ def count(session: Session) -> int:
 
 def insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
     insert_rows(session, AuditRecord.__table__, rows)
+
+
+def insert_many_raw(cursor: Any, rows: list[dict[str, Any]]) -> None:
+    insert_rows_raw(cursor, AuditRecord.__tablename__, rows)
 
 
 def latest(session: Session, limit: int = 50) -> list[AuditRecord]:

@@ -168,13 +168,26 @@ def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]], pg_suf
 
         result = session.execute(other if other is not None else insert(table), rows)
         return list(result) if pg_suffix else []  # `other` returns rows where the suffix does
-    cols = ", ".join(rows[0])
-    stmt = text(
-        f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM "
-        f"json_populate_recordset(NULL::{table.name}, CAST(:rows AS json)) {pg_suffix}"
-    )
+    stmt = text(_populate_sql(table.name, tuple(rows[0]), ":rows", pg_suffix))
     result = session.execute(stmt, {"rows": orjson.dumps(rows).decode()})
     return list(result) if pg_suffix else []
+
+
+def insert_rows_raw(cursor: Any, table_name: str, rows: list[dict[str, Any]], suffix: str = "") -> list[Any]:
+    """`insert_rows` on a bare psycopg cursor (PostgreSQL), for writers that bypass the ORM
+    session on their hot path (`core.group_commit`)."""
+    if not rows:
+        return []
+    cursor.execute(_populate_sql(table_name, tuple(rows[0]), "%(rows)s", suffix),
+                   {"rows": orjson.dumps(rows).decode()})  # fmt: skip
+    return cursor.fetchall() if suffix else []
+
+
+@lru_cache(maxsize=64)
+def _populate_sql(table_name: str, columns: tuple[str, ...], placeholder: str, suffix: str) -> str:
+    cols = ", ".join(columns)
+    return (f"INSERT INTO {table_name} ({cols}) SELECT {cols} FROM "
+            f"json_populate_recordset(NULL::{table_name}, CAST({placeholder} AS json)) {suffix}")  # fmt: skip
 
 
 def analyze(*tables: str) -> None:

@@ -16,13 +16,19 @@ one bad item never sinks the others.
 
 Outside a request (CLI, jobs, tests calling actions) `submit` writes at once in the caller's
 session and raises a refusal there, i.e. the records join the caller's transaction.
+
+A request waits on the event loop (`Scope.durable`): after each commit the writer wakes each
+loop once for the whole batch, not once per request (every wake-up is a write to the loop's
+self-pipe and a turn of the loop).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from contextvars import ContextVar
@@ -50,37 +56,105 @@ class Kind(Protocol[T_contra]):
     def refused(self, session: Session, items: Sequence[tuple[T_contra, DomainError]]) -> None:
         """Record refused items (their refusal is the request's answer)."""
 
+    def write_at_once(self, cursor: Any, items: Sequence[T_contra]) -> bool:
+        """PostgreSQL's fast path, on a bare psycopg cursor: write every item as it is and return
+        True, or return False when any item needs a decision of `write` (a refusal, a first
+        use): the writer then rolls back everything and runs `write` for the whole batch."""
+
 
 @dataclass
 class _Job(Generic[T]):
     kind: Kind[T]
     item: T
     done: Future[None]
+    scope: Scope
 
 
-_waiting: ContextVar[list[Future[None]] | None] = ContextVar("group_commit_waiting", default=None)
+class Scope:
+    """The records one request submitted, and its wait until all of them are committed."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        self.jobs: list[_Job[Any]] = []
+        self.loop = loop  # the request's event loop, woken by the writer (None: wait in a thread)
+        self._waiter: asyncio.Future[None] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.jobs)
+
+    async def durable(self, timeout: float, raise_refusal: bool = True) -> None:
+        """On the request's loop: return once every record is committed, raising the first
+        refusal or failure in submission order (none if `raise_refusal` is false). After
+        `timeout` seconds records the writer has not taken yet are dropped, never written
+        unanswered, and TimeoutError is raised."""
+        if not self._all_done():
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                async with asyncio.timeout(timeout):  # one timer for the request
+                    await self._waiter
+            except TimeoutError:
+                self.cancel()
+                if raise_refusal:
+                    raise
+                return
+        if raise_refusal:
+            self._raise_first()
+
+    def wait(self, timeout: float) -> None:
+        """`durable` for a caller in a thread of its own (no event loop)."""
+        deadline = time.monotonic() + timeout
+        try:
+            for job in self.jobs:
+                job.done.exception(max(0.0, deadline - time.monotonic()))
+        except TimeoutError:
+            self.cancel()
+            raise
+        self._raise_first()
+
+    def cancel(self) -> None:
+        for job in self.jobs:
+            job.done.cancel()  # only the ones the writer has not taken
+
+    def _all_done(self) -> bool:
+        return all(job.done.done() for job in self.jobs)
+
+    def _raise_first(self) -> None:
+        for job in self.jobs:
+            if not job.done.cancelled() and (exc := job.done.exception()) is not None:
+                raise exc
+
+    def _wake(self) -> None:
+        """On the loop, after a commit that settled some of the scope's records."""
+        if self._waiter is not None and not self._waiter.done() and self._all_done():
+            self._waiter.set_result(None)
 
 
-def open_scope() -> list[Future[None]]:
-    """Called by the request's unit of work: records submitted from here on are group-committed;
-    the list fills with the futures the request must await before answering."""
-    pending: list[Future[None]] = []
-    _waiting.set(pending)
-    return pending
+_scope: ContextVar[Scope | None] = ContextVar("group_commit_scope", default=None)
+
+
+def open_scope() -> Scope:
+    """Called by the request's unit of work: records submitted from here on are group-committed,
+    and the request must await the scope before it answers."""
+    try:
+        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    scope = Scope(loop)
+    _scope.set(scope)
+    return scope
 
 
 def submit(session: Session, kind: Kind[T], item: T) -> None:
     """Write `item` durably before the current request answers (or now, in the caller's
     transaction, outside a request)."""
-    waiting = _waiting.get()
-    if waiting is None:
+    scope = _scope.get()
+    if scope is None:
         refusal = kind.write(session, [item])[0]
         if refusal is not None:
             raise refusal
         return
-    done: Future[None] = Future()
-    waiting.append(done)
-    _writer().put(_Job(kind, item, done))
+    job = _Job(kind, item, Future(), scope)
+    scope.jobs.append(job)
+    _writer().put(job)
 
 
 class _Writer:
@@ -102,8 +176,7 @@ class _Writer:
                 self._write(jobs)
             except BaseException as exc:  # never let the thread die with requests waiting on it
                 log.exception("group commit writer failed")
-                for job in jobs:
-                    _settle(job, exc)
+                _report([(job, exc) for job in jobs])
 
     def _take(self) -> list[_Job[Any]]:
         """The first queued job (blocking) and whatever queued meanwhile, minus jobs whose request
@@ -123,7 +196,7 @@ class _Writer:
         except Exception as exc:  # the whole batch failed (nothing committed): each job on its own
             if len(jobs) == 1:
                 log.exception("group commit failed")
-                _settle(jobs[0], exc)
+                _report([(jobs[0], exc)])
                 return
             log.warning("group commit of %d records failed (%s); retrying one by one", len(jobs), exc)
             for job in jobs:
@@ -131,7 +204,7 @@ class _Writer:
                     one = self._commit([job])
                 except Exception as failed:
                     log.exception("group commit of one record failed")
-                    _settle(job, failed)
+                    _report([(job, failed)])
                 else:
                     _report(one)
             return
@@ -144,6 +217,10 @@ class _Writer:
             # one connection and one session for all batches: no pool checkout (and ping) per batch
             self._session = Session(bind=engine.connect(), expire_on_commit=False, autoflush=False)
         try:
+            if self._session.get_bind().dialect.name == "postgresql":
+                raw = self._session.get_bind().connection.dbapi_connection  # type: ignore[union-attr]
+                if _commit_at_once(raw, jobs):
+                    return [(job, None) for job in jobs]
             return _commit(self._session, jobs)
         except Exception:
             self._close()  # whatever broke, the next batch starts on a fresh connection
@@ -157,13 +234,30 @@ class _Writer:
             self._session = None
 
 
-def _commit(session: Session, jobs: list[_Job[Any]]) -> list[tuple[_Job[Any], DomainError | None]]:
-    by_kind: dict[int, list[_Job[Any]]] = {}
+def _by_kind(jobs: list[_Job[Any]]) -> list[list[_Job[Any]]]:
+    groups: dict[int, list[_Job[Any]]] = {}
     for job in jobs:
-        by_kind.setdefault(id(job.kind), []).append(job)
+        groups.setdefault(id(job.kind), []).append(job)
+    return list(groups.values())
+
+
+def _commit_at_once(raw: Any, jobs: list[_Job[Any]]) -> bool:
+    """The common case on PostgreSQL (nothing refused), on the bare driver connection: a few
+    statements and a commit, without the ORM session's bookkeeping. False: rolled back,
+    nothing written."""
+    with raw.cursor() as cursor:
+        for group in _by_kind(jobs):
+            if not group[0].kind.write_at_once(cursor, [j.item for j in group]):
+                raw.rollback()
+                return False
+    raw.commit()
+    return True
+
+
+def _commit(session: Session, jobs: list[_Job[Any]]) -> list[tuple[_Job[Any], DomainError | None]]:
     outcomes: list[tuple[_Job[Any], DomainError | None]] = []
     with session.begin():
-        for group in by_kind.values():
+        for group in _by_kind(jobs):
             kind = group[0].kind
             results = kind.write(session, [j.item for j in group])
             refused = [(j.item, r) for j, r in zip(group, results, strict=True) if r is not None]
@@ -173,19 +267,28 @@ def _commit(session: Session, jobs: list[_Job[Any]]) -> list[tuple[_Job[Any], Do
     return outcomes
 
 
-def _report(outcomes: list[tuple[_Job[Any], DomainError | None]]) -> None:
-    """After the commit: release each request with its outcome."""
-    for job, refusal in outcomes:
-        _settle(job, refusal)
+def _report(outcomes: Sequence[tuple[_Job[Any], BaseException | None]]) -> None:
+    """After the commit: settle each record with its outcome, then wake each waiting loop once
+    for all of its requests in the batch."""
+    woken: dict[asyncio.AbstractEventLoop, list[Scope]] = {}
+    for job, error in outcomes:
+        if not job.done.done():
+            if error is None:
+                job.done.set_result(None)
+            else:
+                job.done.set_exception(error)
+        if job.scope.loop is not None:
+            woken.setdefault(job.scope.loop, []).append(job.scope)
+    for loop, scopes in woken.items():
+        try:
+            loop.call_soon_threadsafe(_wake, scopes)
+        except RuntimeError:  # the loop is closed: nobody is waiting there any more
+            continue
 
 
-def _settle(job: _Job[Any], error: BaseException | None) -> None:
-    if job.done.done():
-        return
-    if error is None:
-        job.done.set_result(None)
-    else:
-        job.done.set_exception(error)
+def _wake(scopes: list[Scope]) -> None:
+    for scope in scopes:
+        scope._wake()
 
 
 _lock = threading.Lock()

@@ -93,6 +93,22 @@ class _Uses:
                                         for row in u.audit_rows])  # fmt: skip
         return out
 
+    def write_at_once(self, cursor: Any, items: Sequence[Use]) -> bool:
+        """Every call new, every grant's quota taken from one shard: log, count, audit. Anything
+        else (a replay, a quota to split or spent, a grant revoked, a day's first call) is
+        decided by `write`."""
+        if repo.log_usage_once_raw(cursor, [u.usage for u in items]) != len(items):
+            return False
+        takes: dict[tuple[int, date], int] = {}
+        for u in items:
+            takes[(u.grant_id, u.day)] = takes.get((u.grant_id, u.day), 0) + u.count
+        quota = {(u.grant_id, u.day): u.quota for u in items}
+        for (grant_id, day), n in sorted(takes.items()):  # grants in one order in every batch
+            if not repo.take_quota_raw(cursor, grant_id, day, n, quota[(grant_id, day)]):
+                return False
+        audit.insert_prepared_raw(cursor, [row for u in items for row in u.audit_rows])
+        return True
+
     def refused(self, session: Session, items: Sequence[tuple[Use, DomainError]]) -> None:
         """Replays: their nonce is taken, so they are logged under a derived one (the others,
         already logged, were turned into refusals by `write`)."""

@@ -24,7 +24,7 @@ from yiwang.contexts.exchange.models import (
 from yiwang.contexts.exchange.sources import SOURCE_TABLES, key_column
 from yiwang.core.cache import TTLCache
 from yiwang.core.codes import region_prefix
-from yiwang.core.db import insert_rows
+from yiwang.core.db import insert_rows, insert_rows_raw
 
 INTERNAL = ("id", "subject_person_id", "subject_enterprise_id", "region_code")
 
@@ -167,6 +167,26 @@ def _bump() -> Any:
     )  # fmt: skip
 
 
+_TAKE_SQL = (
+    "UPDATE grant_usage SET used = used + %(n)s WHERE grant_id = %(grant)s AND day = %(day)s "
+    "AND shard = %(shard)s AND used + %(n)s <= %(cap)s AND EXISTS (SELECT 1 FROM data_grant WHERE "
+    "id = %(grant)s AND revoked_at IS NULL AND valid_from <= %(day)s AND valid_to >= %(day)s)"
+)  # _bump() on a bare PostgreSQL cursor
+
+
+def take_quota_raw(cursor: Any, grant_id: int, day: date, n: int, quota: int) -> bool:
+    """`consume_quota`'s common case on a bare PostgreSQL cursor: n from one random shard with
+    room, the grant in force. False (nothing taken) when the day's shard rows are not known to
+    exist yet, no shard's slice fits n, or the shard or the grant refuses: `consume_quota` decides."""
+    caps = shard_caps(quota)
+    fits = [i for i in range(QUOTA_SHARDS) if caps[i] >= n]
+    if not fits or not _shards_made.get((grant_id, day)):
+        return False
+    shard = random.choice(fits)
+    cursor.execute(_TAKE_SQL, {"n": n, "grant": grant_id, "day": day, "shard": shard, "cap": caps[shard]})
+    return bool(cursor.rowcount == 1)
+
+
 def lock_quota(session: Session, grant_id: int, day: date) -> None:
     """Lock all of a grant's shard rows for the day in ascending order (until commit)."""
     _ensure_shards(session, grant_id, day)
@@ -290,6 +310,12 @@ def log_usage_once(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[s
     )
     suffix = "ON CONFLICT (consumer, nonce) DO NOTHING RETURNING consumer, nonce, id"
     return {(c, n): i for c, n, i in insert_rows(session, UsageLog.__table__, rows, suffix, other)}
+
+
+def log_usage_once_raw(cursor: Any, rows: list[dict[str, Any]]) -> int:
+    """`log_usage_once` on a bare PostgreSQL cursor; returns how many rows were new."""
+    suffix = "ON CONFLICT (consumer, nonce) DO NOTHING RETURNING id"
+    return len(insert_rows_raw(cursor, UsageLog.__tablename__, rows, suffix))
 
 
 def mark_refused(session: Session, refusals: list[dict[str, Any]]) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from typing import Annotated
 
@@ -37,40 +35,31 @@ async def unit_of_work() -> AsyncIterator[Session]:
     the request group-committed (`core.group_commit`) are awaited after its own commit, so the
     answer leaves only once they are durable, and a refusal among them becomes the answer."""
     session = new_session()
-    pending = group_commit.open_scope()
+    records = group_commit.open_scope()
     try:
         yield session
     except BaseException:
         with anyio.CancelScope(shield=True):
             await _in_own_thread(_finish, session, False)
-            await _durable(pending, raise_refusal=False)  # the request's own error is the answer
+            await _durable(records, raise_refusal=False)  # the request's own error is the answer
         raise
     with anyio.CancelScope(shield=True):
         if session.in_transaction() or deferred.has_pending():
             await _in_own_thread(_finish, session, True)
         else:  # the route ended its (read) transaction itself: nothing here waits on the database
             session.close()
-        await _durable(pending)
+        await _durable(records)
 
 
-async def _durable(pending: list[Future[None]], raise_refusal: bool = True) -> None:
+async def _durable(records: group_commit.Scope, raise_refusal: bool = True) -> None:
     """Wait for the request's group-committed records; raise the first failure or refusal.
     A writer that cannot commit within DURABLE_TIMEOUT seconds answers 503, never silence."""
-    if not pending:
+    if not records:
         return
     try:
-        async with asyncio.timeout(DURABLE_TIMEOUT):  # one timer; no task or gathering future per call
-            for f in pending:
-                try:
-                    await asyncio.wrap_future(f)
-                except Exception:
-                    if raise_refusal:
-                        raise
+        await records.durable(DURABLE_TIMEOUT, raise_refusal)
     except TimeoutError:
-        for f in pending:  # records not yet written are dropped by the writer, not written unanswered
-            f.cancel()
-        if raise_refusal:
-            raise Unavailable("记录写入超时，本次调用未作答复，请稍后重试") from None
+        raise Unavailable("记录写入超时，本次调用未作答复，请稍后重试") from None
 
 
 async def _in_own_thread(fn: Callable[[Session, bool], None], session: Session, commit: bool) -> None:
