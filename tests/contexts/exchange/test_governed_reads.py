@@ -3,8 +3,10 @@ expired or revoked grants refused, quotas counted, replays refused, all logged."
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import text
 
 from tests.contexts.exchange.helpers import (
@@ -324,3 +326,48 @@ def test_control_characters_in_the_use_headers_are_refused(client) -> None:
     r = client.get(f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}", headers=h)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "X-User"
     assert _usage(h["X-Request-Nonce"]) is None
+
+
+def test_plain_calls_are_accounted_on_the_fast_path_and_exceptions_on_the_careful_one(
+    client, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL the group-commit writer writes a plain call's usage row, quota and audit
+    rows on the bare cursor; a day's first call, a replay and a spent quota are decided on the
+    session path. Either way the records are the same."""
+    from yiwang.contexts.exchange.accounting import USES
+
+    if not os.environ["YIWANG_DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("the fast path is PostgreSQL's")
+    seen: list[str] = []
+    fast, careful = type(USES).write_at_once, type(USES).write
+
+    def spy_fast(self, cursor, items):  # type: ignore[no-untyped-def]
+        ok = fast(self, cursor, items)
+        seen.append("fast" if ok else "fell back")
+        return ok
+
+    def spy_careful(self, session, items):  # type: ignore[no-untyped-def]
+        seen.append("careful")
+        return careful(self, session, items)
+
+    monkeypatch.setattr(type(USES), "write_at_once", spy_fast)
+    monkeypatch.setattr(type(USES), "write", spy_careful)
+    grant, token = _setup(client, ["id_number", "name"], quota=2, consumer="330106-urban_management")
+    key, pid = person_key("src_household", "330106")
+    url = f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}"
+    first, second, third = headers(token), headers(token), headers(token)
+    assert client.get(url, headers=first).status_code == 200  # the day's shard rows are made
+    assert client.get(url, headers=second).status_code == 200
+    assert client.get(url, headers=second).status_code == 409  # replay
+    assert client.get(url, headers=third).status_code == 429  # quota of 2 spent
+    assert seen == ["fell back", "careful", "fast", "fell back", "careful", "fell back", "careful"]
+    with transaction() as s:
+        audited = s.execute(text("SELECT count(*) FROM audit_record WHERE action = 'exchange.record_lookup' "
+                                 "AND subject_person_id = :p AND CAST(detail->>'grant' AS integer) = :g"),
+                            {"p": pid, "g": grant}).scalar_one()  # fmt: skip
+    assert audited == 2
+    assert [_usage(h["X-Request-Nonce"]) for h in (first, second, third)] == [
+        (200, None),
+        (200, None),
+        (429, "已超出授权的每日调用量（2 条）"),
+    ]
