@@ -184,3 +184,16 @@ def test_deleted_checkpoints_are_missed() -> None:
         with get_engine().begin() as conn:
             conn.execute(audit.AuditCheckpoint.__table__.insert(), saved)
     assert _verify().ok
+
+
+def test_rows_prepared_as_a_batch_hash_as_each_row_alone() -> None:
+    """`prepare_many` serialises what the rows share once; each row's hash must still be the
+    one `content_hash` (and so `audit verify`) computes from that row alone."""
+    detail = {"resource": "330100-GA-0001", "fields": ["name", "id_number"], "labels": ["姓名", "身份号码"],
+              "case_id": "BDC-1", "grant": 7, "nested": {"b": 1, "a": [1, "二"]}}  # fmt: skip
+    subjects = [("src_household", 1, 10, None), ("src_household", "2", None, 20), ("t", 3, None, None)]
+    rows = audit.prepare_many(SYSTEM, "exchange.record_batch", subjects, purpose="核验", detail=detail)
+    assert [r["target_id"] for r in rows] == ["1", "2", "3"]
+    assert all(r["record_hash"] == audit.content_hash(r) for r in rows)
+    plain = audit.prepare_many(SYSTEM, "x.y_z", [("t", 1, None, None)])[0]  # no detail
+    assert plain["record_hash"] == audit.content_hash(plain)

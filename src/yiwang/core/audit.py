@@ -161,9 +161,19 @@ def prepare_many(
     if not get_settings().audit_enabled or not subjects:
         return []
     common = _values(actor, action, "", "", purpose=purpose, detail=detail)  # one time for the batch
-    return [_hashed({**common, "target_type": target_type, "target_id": str(target_id),
-                     "subject_person_id": person_id, "subject_enterprise_id": enterprise_id})
-            for target_type, target_id, person_id, enterprise_id in subjects]  # fmt: skip
+    # What every row's content hash shares, serialised once: the same bytes `content_hash` makes
+    # of each row (orjson sorts nested keys the same way), without re-encoding the detail per row.
+    shared = {k: common[k] for k in _CONTENT}
+    shared["occurred_at"] = common["occurred_at"].isoformat(timespec="microseconds")
+    if detail is not None:
+        shared["detail"] = orjson.Fragment(orjson.dumps(detail, option=orjson.OPT_SORT_KEYS))
+    rows = []
+    for target_type, target_id, person_id, enterprise_id in subjects:
+        own = {"target_type": target_type, "target_id": str(target_id), "subject_person_id": person_id,
+               "subject_enterprise_id": enterprise_id}  # fmt: skip
+        digest = hashlib.sha256(orjson.dumps({**shared, **own}, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        rows.append({**common, **own, "record_hash": digest})
+    return rows
 
 
 def insert_prepared(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -6,11 +6,14 @@ validators agree, and python-stdnum cross-checks them in the tests.
 
 from __future__ import annotations
 
+import operator
 import re
 from datetime import date
 
 _RIC_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
+_RIC_ZEROS = ord("0") * sum(_RIC_WEIGHTS)  # what the ASCII codes add over the digits' values
 _RIC_CHECK = "10X98765432"
+_RIC_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
@@ -24,14 +27,16 @@ def compact(value: str) -> str:
 
 def ric_check_digit(body17: str) -> str:
     """Check character of an 18-digit resident identity number (GB 11643, ISO 7064 MOD 11-2)."""
-    total = sum(int(c) * w for c, w in zip(body17, _RIC_WEIGHTS, strict=True))
+    if len(body17) != 17 or not (body17.isascii() and body17.isdigit()):
+        raise ValueError("the body of an identity number is 17 digits")
+    total = sum(map(operator.mul, body17.encode(), _RIC_WEIGHTS)) - _RIC_ZEROS  # in C: hot in batches
     return _RIC_CHECK[total % 11]
 
 
 def ric_error(value: str) -> str | None:
     """Why `value` is not a valid identity number, in Chinese, or None if it is valid."""
     v = compact(value)
-    if not re.fullmatch(r"[0-9]{17}[0-9X]", v):
+    if not _RIC_SHAPE.fullmatch(v):
         return "身份证号码应为18位，前17位为数字，最后一位为数字或X"
     try:
         born = date(int(v[6:10]), int(v[10:12]), int(v[12:14]))

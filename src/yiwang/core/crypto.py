@@ -55,7 +55,14 @@ def decrypt(blob: bytes, aad: bytes = b"") -> str:
 
 def blind_index(value: str, kind: str) -> str:
     """Deterministic keyed hash for equality lookups; `kind` separates domains."""
-    return hmac.new(_index_key(), kind.encode() + b"\x00" + value.encode(), hashlib.sha256).hexdigest()
+    h = _keyed_index(kind).copy()  # the keyed state is set up once per kind, not per value
+    h.update(value.encode())
+    return h.hexdigest()
+
+
+@lru_cache
+def _keyed_index(kind: str) -> hmac.HMAC:
+    return hmac.new(_index_key(), kind.encode() + b"\x00", hashlib.sha256)
 
 
 def new_token(nbytes: int = 32) -> str:
@@ -94,5 +101,5 @@ def verify_signature(public_raw: bytes, signature: bytes, message: bytes) -> boo
 
 
 def clear_key_cache() -> None:
-    for fn in (_aead, _index_key, signing_key):
+    for fn in (_aead, _index_key, _keyed_index, signing_key):
         fn.cache_clear()
