@@ -49,6 +49,16 @@ class Actor:
     def has(self, role: str) -> bool:
         return role in self.roles
 
+    def acting_for(self, on_behalf_of: str | None) -> Actor:
+        """This actor naming the end user it acts for (a calling system's X-User). A copy of
+        the fields, not `dataclasses.replace`, which re-runs the constructor: every API call
+        makes one."""
+        if on_behalf_of == self.on_behalf_of:
+            return self
+        clone = object.__new__(Actor)
+        clone.__dict__.update(self.__dict__, on_behalf_of=on_behalf_of)
+        return clone
+
 
 ANONYMOUS = Actor(kind="anonymous")
 SYSTEM = Actor(kind="system", name="系统", roles=frozenset({"system"}))

@@ -5,7 +5,7 @@ request waits for its own records to be committed before it answers.
 A read that must be logged then costs one shared commit instead of a write transaction of
 its own: under load, 30 requests share one WAL flush and a handful of multi-row statements.
 Durability is unchanged: an answered request's records are committed (the request's unit of
-work awaits them, `deps.unit_of_work`); a crash before the commit loses only records of
+work awaits them, `deps.UnitOfWork`); a crash before the commit loses only records of
 requests that were never answered.
 
 A `Kind` writes a list of items in the writer's transaction and may refuse some of them

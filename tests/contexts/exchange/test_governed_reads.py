@@ -21,6 +21,7 @@ from tests.contexts.exchange.helpers import (
 from yiwang.contexts.exchange import actions
 from yiwang.contexts.exchange.accounting import refused_nonce_prefix
 from yiwang.contexts.exchange.schemas import RevokeIn
+from yiwang.core import codes
 from yiwang.core.actor import SYSTEM
 from yiwang.core.db import transaction
 
@@ -352,14 +353,17 @@ def test_plain_calls_are_accounted_on_the_fast_path_and_exceptions_on_the_carefu
 
     monkeypatch.setattr(type(USES), "write_at_once", spy_fast)
     monkeypatch.setattr(type(USES), "write", spy_careful)
-    grant, token = _setup(client, ["id_number", "name"], quota=2, consumer="330106-urban_management")
+    grant, token = _setup(client, ["id_number", "name"], quota=16, consumer="330106-urban_management")
     key, pid = person_key("src_household", "330106")
     url = f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}"
     first, second, third = headers(token), headers(token), headers(token)
     assert client.get(url, headers=first).status_code == 200  # the day's shard rows are made
-    assert client.get(url, headers=second).status_code == 200
+    assert client.get(url, headers=second).status_code == 200  # 2 of 16 left in each of 8 shards
     assert client.get(url, headers=second).status_code == 409  # replay
-    assert client.get(url, headers=third).status_code == 429  # quota of 2 spent
+    bodies = [f"33010619900101{n:03d}" for n in range(15)]
+    many = [b + codes.ric_check_digit(b) for b in bodies]  # 15 > the 14 left, more than a shard holds
+    r = client.post(f"/api/v1/exchange/resources/{HOUSEHOLD}/batch", json={"keys": many}, headers=third)
+    assert r.status_code == 429
     assert seen == ["fell back", "careful", "fast", "fell back", "careful", "fell back", "careful"]
     with transaction() as s:
         audited = s.execute(text("SELECT count(*) FROM audit_record WHERE action = 'exchange.record_lookup' "
@@ -367,7 +371,4 @@ def test_plain_calls_are_accounted_on_the_fast_path_and_exceptions_on_the_carefu
                             {"p": pid, "g": grant}).scalar_one()  # fmt: skip
     assert audited == 2
     assert [_usage(h["X-Request-Nonce"]) for h in (first, second, third)] == [
-        (200, None),
-        (200, None),
-        (429, "已超出授权的每日调用量（2 条）"),
-    ]
+        (200, None), (200, None), (429, "已超出授权的每日调用量（16 条）")]  # fmt: skip

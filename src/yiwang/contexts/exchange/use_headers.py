@@ -19,7 +19,7 @@ from yiwang.contexts.exchange.governance import UseContext
 from yiwang.core.actor import Actor
 from yiwang.core.codes import printable
 from yiwang.core.errors import FieldError, ValidationFailed
-from yiwang.core.web.deps import request_transaction
+from yiwang.core.web.deps import UnitOfWork
 
 # name, required, min length, max length, description
 _SPEC = (
@@ -71,9 +71,10 @@ class UseCall:
 async def use_call(request: Request) -> AsyncIterator[UseCall]:
     """The request's unit of work, the caller and what the call says about itself, in one
     dependency (each dependency costs FastAPI a resolution round on every call)."""
-    async with request_transaction() as db:
+    async with UnitOfWork() as db:
         actor = await identity.authenticate(request, db)
-        yield UseCall(db, actor, use_context(request, actor, await request.body()))
+        body = await request.body() if request.method != "GET" else b""
+        yield UseCall(db, actor, use_context(request, actor, body))
 
 
 def use_context(request: Request, actor: Actor, body: bytes) -> UseContext:

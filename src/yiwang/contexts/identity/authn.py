@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from sqlalchemy.orm import Session
 
 from yiwang.contexts.identity import repository as repo
@@ -48,7 +46,7 @@ _bearers: TTLCache[str, tuple[Actor, int]] = TTLCache()
 def cached_bearer(token: str, on_behalf_of: str | None) -> tuple[Actor, int] | None:
     """`from_bearer` for a token this process has resolved within `cache_seconds`, else None."""
     hit = _bearers.get(crypto.token_hash(token))
-    return (replace(hit[0], on_behalf_of=on_behalf_of), hit[1]) if hit is not None else None
+    return (hit[0].acting_for(on_behalf_of), hit[1]) if hit is not None else None
 
 
 def from_bearer(session: Session, token: str, on_behalf_of: str | None) -> tuple[Actor, int] | None:

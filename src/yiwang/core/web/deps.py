@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from typing import Annotated
 
 import anyio
@@ -29,26 +28,37 @@ def _finish(session: Session, commit: bool) -> None:
         deferred.run_pending()  # e.g. refusals logged after the refused request rolled back
 
 
-async def unit_of_work() -> AsyncIterator[Session]:
+class UnitOfWork:
     """The request's transaction. Commit or rollback runs shielded from cancellation: a client
     that hangs up mid-request must never leave a transaction open holding row locks. Records
     the request group-committed (`core.group_commit`) are awaited after its own commit, so the
-    answer leaves only once they are durable, and a refusal among them becomes the answer."""
-    session = new_session()
-    records = group_commit.open_scope()
-    try:
-        yield session
-    except BaseException:
+    answer leaves only once they are durable, and a refusal among them becomes the answer.
+    A plain class rather than a generator-based context manager: it runs on every request."""
+
+    __slots__ = ("records", "session")
+
+    async def __aenter__(self) -> Session:
+        self.session = new_session()
+        self.records = group_commit.open_scope()
+        return self.session
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
+        session = self.session
         with anyio.CancelScope(shield=True):
-            await _in_own_thread(_finish, session, False)
-            await _durable(records, raise_refusal=False)  # the request's own error is the answer
-        raise
-    with anyio.CancelScope(shield=True):
-        if session.in_transaction() or deferred.has_pending():
-            await _in_own_thread(_finish, session, True)
-        else:  # the route ended its (read) transaction itself: nothing here waits on the database
-            session.close()
-        await _durable(records)
+            if exc_type is not None:
+                await _in_own_thread(_finish, session, False)
+                await _durable(self.records, raise_refusal=False)  # the request's own error is the answer
+                return
+            if session.in_transaction() or deferred.has_pending():
+                await _in_own_thread(_finish, session, True)
+            else:  # the route ended its (read) transaction itself: nothing here waits on the database
+                session.close()
+            await _durable(self.records)
+
+
+async def unit_of_work() -> AsyncIterator[Session]:
+    async with UnitOfWork() as session:
+        yield session
 
 
 async def _durable(records: group_commit.Scope, raise_refusal: bool = True) -> None:
@@ -74,10 +84,6 @@ def model_json(model: BaseModel) -> Response:
     model against the route's response_model again (which still documents it)."""
     return Response(model.model_dump_json(), media_type="application/json")
 
-
-request_transaction = asynccontextmanager(unit_of_work)
-"""The same unit of work for a dependency that also resolves other things from the request
-(one dependency instead of two: each costs FastAPI a resolution round on every call)."""
 
 # scope="function": commit runs when the route returns, before the response is sent, so a
 # failed commit becomes an error answer and an answered request is durable.
