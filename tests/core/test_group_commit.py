@@ -51,8 +51,8 @@ class _Probe:
     def refused(self, session: Session, items: Sequence[tuple[str, DomainError]]) -> None:
         self.refusals += [i for i, _ in items]
 
-    def write_at_once(self, cursor: Any, items: Sequence[str]) -> bool:
-        return False  # always the careful path, which the gate holds
+    def write_at_once(self, batch: group_commit.AtOnce, items: Sequence[str]) -> None:
+        batch.checks.append(lambda: False)  # always the careful path, which the gate holds
 
 
 def _request(kind: _Probe, item: str, out: dict[str, Any]) -> None:

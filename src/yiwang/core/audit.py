@@ -10,7 +10,7 @@ every N rows. `verify()` recomputes all of it and names the first broken record.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -183,12 +183,38 @@ def insert_prepared(session: Session, rows: list[dict[str, Any]]) -> None:
         repo.insert_many(session, rows)
 
 
-def insert_prepared_raw(cursor: Any, rows: list[dict[str, Any]]) -> None:
-    """`insert_prepared` on a bare PostgreSQL cursor (the group-commit writer's fast path)."""
-    if rows:
-        from yiwang.core import audit_repository as repo
+def chain_head_locked(conn: Any) -> Callable[[], tuple[int, str]]:
+    """The group-commit writer's fast path (a bare PostgreSQL connection in pipeline mode):
+    queue taking the chain lock (held until commit, as the sealer holds it) and reading the
+    chain's head; the returned function gives the head once the results are in."""
+    from yiwang.core import audit_repository as repo
 
-        repo.insert_many_raw(cursor, rows)
+    return repo.chain_head_locked_raw(conn, _SEAL_LOCK_ID)
+
+
+def append_chained(conn: Any, head: tuple[int, str], rows: list[dict[str, Any]]) -> None:
+    """Queue inserting `rows` already linked into the chain after `head`, with the checkpoints
+    they reach: rows written so are never rewritten by the sealer (an UPDATE of each row,
+    which touches every index of the table, and leaves a dead row to vacuum)."""
+    from yiwang.core import audit_repository as repo
+
+    linked, checkpoints = [], []
+    for row, (seq, chain_hash, due) in zip(
+        rows, _links(*head, [r["record_hash"] for r in rows]), strict=True
+    ):
+        linked.append({**row, "chain_seq": seq, "chain_hash": chain_hash})
+        if due:
+            checkpoints.append(_checkpoint_values(seq, chain_hash))
+    repo.insert_linked_raw(conn, linked, checkpoints)
+
+
+def _links(seq: int, chain_hash: str, record_hashes: list[str]) -> Iterator[tuple[int, str, bool]]:
+    """(chain seq, chain hash, whether a checkpoint is due) for records appended after a head."""
+    every = get_settings().audit_checkpoint_every
+    for record_hash in record_hashes:
+        seq += 1
+        chain_hash = _chain(chain_hash, record_hash)
+        yield seq, chain_hash, seq % every == 0
 
 
 def record_many(
@@ -216,9 +242,8 @@ class _Rows:
     def refused(self, session: Session, items: Sequence[tuple[list[dict[str, Any]], DomainError]]) -> None:
         return None
 
-    def write_at_once(self, cursor: Any, items: Sequence[list[dict[str, Any]]]) -> bool:
-        insert_prepared_raw(cursor, [row for rows in items for row in rows])
-        return True
+    def write_at_once(self, batch: group_commit.AtOnce, items: Sequence[list[dict[str, Any]]]) -> None:
+        batch.audit_rows += [row for rows in items for row in rows]
 
 
 ROWS = _Rows()
@@ -260,29 +285,25 @@ def seal(session: Session, batch: int = 5000) -> int:
         return 0
     head_seq, head_hash = repo.chain_head(session)
     rows = repo.unsealed(session, batch)
-    every = get_settings().audit_checkpoint_every
     links = []
-    for rid, rhash in rows:
-        head_seq += 1
-        head_hash = _chain(head_hash, rhash)
-        links.append((rid, head_seq, head_hash))
-        if head_seq % every == 0:
-            _sign(session, head_seq, head_hash)
+    for (rid, _), (seq, chain_hash, due) in zip(rows, _links(head_seq, head_hash, [h for _, h in rows]),
+                                               strict=True):  # fmt: skip
+        links.append((rid, seq, chain_hash))
+        if due:
+            _sign(session, seq, chain_hash)
     repo.set_chains(session, links)
     return len(rows)
 
 
-def _sign(session: Session, seq: int, chain_hash: str) -> AuditCheckpoint:
+def _checkpoint_values(seq: int, chain_hash: str) -> dict[str, Any]:
     key = crypto.signing_key()
     pub = crypto.public_key_raw(key)
-    cp = AuditCheckpoint(
-        chain_seq=seq,
-        chain_hash=chain_hash,
-        signed_at=utcnow(),
-        key_id=crypto.key_id(pub),
-        public_key=pub,
-        signature=key.sign(_checkpoint_message(seq, chain_hash)),
-    )
+    return {"chain_seq": seq, "chain_hash": chain_hash, "signed_at": utcnow(), "key_id": crypto.key_id(pub),
+            "public_key": pub, "signature": key.sign(_checkpoint_message(seq, chain_hash))}  # fmt: skip
+
+
+def _sign(session: Session, seq: int, chain_hash: str) -> AuditCheckpoint:
+    cp = AuditCheckpoint(**_checkpoint_values(seq, chain_hash))
     session.merge(cp)
     session.flush()
     return cp

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -107,8 +107,25 @@ def insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
     insert_rows(session, AuditRecord.__table__, rows)
 
 
-def insert_many_raw(cursor: Any, rows: list[dict[str, Any]]) -> None:
-    insert_rows_raw(cursor, AuditRecord.__tablename__, rows)
+def chain_head_locked_raw(conn: Any, lock_id: int) -> Callable[[], tuple[int, str]]:
+    """Queue (pipeline mode) the chain lock, held until commit, and then the head's read."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id,))
+    head = conn.execute("SELECT chain_seq, chain_hash FROM audit_record WHERE chain_seq IS NOT NULL "
+                        "ORDER BY chain_seq DESC LIMIT 1")  # fmt: skip
+
+    def read() -> tuple[int, str]:
+        row = head.fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+
+    return read
+
+
+def insert_linked_raw(conn: Any, rows: list[dict[str, Any]], checkpoints: list[dict[str, Any]]) -> None:
+    """Queue the INSERT of chained rows and of their checkpoints (bytea travels as \\x hex)."""
+    insert_rows_raw(conn, AuditRecord.__tablename__, rows)
+    insert_rows_raw(conn, AuditCheckpoint.__tablename__,
+                    [{**cp, "public_key": "\\x" + cp["public_key"].hex(), "signature": "\\x" + cp["signature"].hex()}
+                     for cp in checkpoints])  # fmt: skip
 
 
 def latest(session: Session, limit: int = 50) -> list[AuditRecord]:

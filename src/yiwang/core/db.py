@@ -173,14 +173,14 @@ def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]], pg_suf
     return list(result) if pg_suffix else []
 
 
-def insert_rows_raw(cursor: Any, table_name: str, rows: list[dict[str, Any]], suffix: str = "") -> list[Any]:
-    """`insert_rows` on a bare psycopg cursor (PostgreSQL), for writers that bypass the ORM
-    session on their hot path (`core.group_commit`)."""
+def insert_rows_raw(conn: Any, table_name: str, rows: list[dict[str, Any]], suffix: str = "") -> Any:
+    """`insert_rows` on a bare psycopg connection (PostgreSQL), for the group-commit writer's
+    fast path: returns the driver's cursor, whose RETURNING rows are there once the results
+    are in (at once, or at the end of the pipeline block in pipeline mode). None: no rows."""
     if not rows:
-        return []
-    cursor.execute(_populate_sql(table_name, tuple(rows[0]), "%(rows)s", suffix),
-                   {"rows": orjson.dumps(rows).decode()})  # fmt: skip
-    return cursor.fetchall() if suffix else []
+        return None
+    return conn.execute(_populate_sql(table_name, tuple(rows[0]), "%(rows)s", suffix),
+                        {"rows": orjson.dumps(rows).decode()})  # fmt: skip
 
 
 @lru_cache(maxsize=64)

@@ -29,10 +29,10 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
@@ -56,10 +56,23 @@ class Kind(Protocol[T_contra]):
     def refused(self, session: Session, items: Sequence[tuple[T_contra, DomainError]]) -> None:
         """Record refused items (their refusal is the request's answer)."""
 
-    def write_at_once(self, cursor: Any, items: Sequence[T_contra]) -> bool:
-        """PostgreSQL's fast path, on a bare psycopg cursor: write every item as it is and return
-        True, or return False when any item needs a decision of `write` (a refusal, a first
-        use): the writer then rolls back everything and runs `write` for the whole batch."""
+    def write_at_once(self, batch: AtOnce, items: Sequence[T_contra]) -> None:
+        """PostgreSQL's fast path: queue the statements that write every item as it is on
+        `batch.conn`, add a check of their results to `batch.checks` and the items' audit rows
+        to `batch.audit_rows`. When any check fails (an item needs a decision of `write`: a
+        refusal, a first use) the writer rolls everything back and runs `write` for the batch."""
+
+
+@dataclass
+class AtOnce:
+    """A batch on PostgreSQL's fast path. The statements go to the server in two pipelines
+    (psycopg pipeline mode: sent together, results read at the end): first BEGIN, what the
+    kinds queue, the audit chain's lock and head; then, if every check passes, the audit rows
+    linked into the chain, and COMMIT. Two round trips a batch, and no ORM session."""
+
+    conn: Any  # the bare psycopg connection
+    checks: list[Callable[[], bool]] = field(default_factory=list)
+    audit_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -242,16 +255,31 @@ def _by_kind(jobs: list[_Job[Any]]) -> list[list[_Job[Any]]]:
 
 
 def _commit_at_once(raw: Any, jobs: list[_Job[Any]]) -> bool:
-    """The common case on PostgreSQL (nothing refused), on the bare driver connection: a few
-    statements and a commit, without the ORM session's bookkeeping. False: rolled back,
-    nothing written."""
-    with raw.cursor() as cursor:
-        for group in _by_kind(jobs):
-            if not group[0].kind.write_at_once(cursor, [j.item for j in group]):
-                raw.rollback()
-                return False
-    raw.commit()
-    return True
+    """The common case on PostgreSQL (nothing refused): `AtOnce`. False: rolled back, nothing
+    written."""
+    from yiwang.core import audit  # it submits records through this module
+
+    batch = AtOnce(raw)
+    raw.autocommit = True  # BEGIN and COMMIT travel in the pipelines with the statements
+    try:
+        with raw.pipeline():
+            raw.execute("BEGIN")
+            for group in _by_kind(jobs):
+                group[0].kind.write_at_once(batch, [j.item for j in group])
+            head = audit.chain_head_locked(raw) if batch.audit_rows else None
+        if not all(check() for check in batch.checks):
+            raw.execute("ROLLBACK")
+            return False
+        with raw.pipeline():
+            if head is not None:
+                audit.append_chained(raw, head(), batch.audit_rows)
+            raw.execute("COMMIT")
+        return True
+    except BaseException:
+        raw.rollback()
+        raise
+    finally:
+        raw.autocommit = False
 
 
 def _commit(session: Session, jobs: list[_Job[Any]]) -> list[tuple[_Job[Any], DomainError | None]]:

@@ -336,14 +336,15 @@ def test_plain_calls_are_accounted_on_the_fast_path_and_exceptions_on_the_carefu
     rows on the bare cursor; a day's first call, a replay and a spent quota are decided on the
     session path. Either way the records are the same."""
     from yiwang.contexts.exchange.accounting import USES
+    from yiwang.core import group_commit
 
     if not os.environ["YIWANG_DATABASE_URL"].startswith("postgresql"):
         pytest.skip("the fast path is PostgreSQL's")
     seen: list[str] = []
-    fast, careful = type(USES).write_at_once, type(USES).write
+    fast, careful = group_commit._commit_at_once, type(USES).write
 
-    def spy_fast(self, cursor, items):  # type: ignore[no-untyped-def]
-        ok = fast(self, cursor, items)
+    def spy_fast(raw, jobs):  # type: ignore[no-untyped-def]
+        ok = fast(raw, jobs)
         seen.append("fast" if ok else "fell back")
         return ok
 
@@ -351,7 +352,7 @@ def test_plain_calls_are_accounted_on_the_fast_path_and_exceptions_on_the_carefu
         seen.append("careful")
         return careful(self, session, items)
 
-    monkeypatch.setattr(type(USES), "write_at_once", spy_fast)
+    monkeypatch.setattr(group_commit, "_commit_at_once", spy_fast)
     monkeypatch.setattr(type(USES), "write", spy_careful)
     grant, token = _setup(client, ["id_number", "name"], quota=16, consumer="330106-urban_management")
     key, pid = person_key("src_household", "330106")
@@ -372,3 +373,38 @@ def test_plain_calls_are_accounted_on_the_fast_path_and_exceptions_on_the_carefu
     assert audited == 2
     assert [_usage(h["X-Request-Nonce"]) for h in (first, second, third)] == [
         (200, None), (200, None), (429, "已超出授权的每日调用量（16 条）")]  # fmt: skip
+
+
+def test_audit_rows_of_the_fast_path_are_chained_as_they_are_written(client) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL the writer links its audit rows into the hash chain when it inserts them
+    (the sealer never rewrites them) and signs the checkpoints they reach; the chain of these
+    and of rows the sealer links verifies as one."""
+    from yiwang.core import audit
+    from yiwang.core.audit_sealer import seal_all
+
+    if not os.environ["YIWANG_DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("the fast path is PostgreSQL's")
+    _grant, token = _setup(client, ["id_number", "name"], consumer="330106-transport")
+    with transaction() as s:
+        rows = s.execute(text("SELECT id_number_enc, id_number_idx FROM src_household "
+                              "WHERE region_code LIKE '330106%' ORDER BY id LIMIT 60")).all()  # fmt: skip
+        checkpoints_before = s.execute(text("SELECT count(*) FROM audit_checkpoint")).scalar_one()
+    from yiwang.core import crypto
+
+    keys = [crypto.decrypt(enc, idx.encode()) for enc, idx in rows]
+    url = f"/api/v1/exchange/resources/{HOUSEHOLD}"
+    assert client.get(f"{url}/records/{keys[0]}", headers=headers(token)).status_code == 200  # first: careful
+    seal_all()
+    h = headers(token, case="CHAIN-1")
+    assert client.post(f"{url}/batch", json={"keys": keys}, headers=h).status_code == 200  # fast: 60 rows
+    with transaction() as s:
+        chained = s.execute(text("SELECT count(*), count(chain_seq) FROM audit_record "
+                                 "WHERE detail->>'case_id' = 'CHAIN-1'")).one()  # fmt: skip
+        checkpoints_after = s.execute(text("SELECT count(*) FROM audit_checkpoint")).scalar_one()
+    assert tuple(chained) == (60, 60)  # linked without the sealer
+    assert checkpoints_after > checkpoints_before  # 60 rows cross a multiple of 50
+    assert client.get(f"{url}/records/{keys[1]}", headers=headers(token)).status_code == 200
+    seal_all()
+    with transaction() as s:
+        report = audit.verify(s)
+    assert report.ok and report.unsealed == 0, report.reason

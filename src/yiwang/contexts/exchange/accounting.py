@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from yiwang.contexts.exchange import repository as repo
-from yiwang.core import audit
+from yiwang.core import audit, group_commit
 from yiwang.core.errors import Conflict, DomainError, Forbidden, TooManyRequests
 
 
@@ -93,21 +93,21 @@ class _Uses:
                                         for row in u.audit_rows])  # fmt: skip
         return out
 
-    def write_at_once(self, cursor: Any, items: Sequence[Use]) -> bool:
-        """Every call new, every grant's quota taken from one shard: log, count, audit. Anything
-        else (a replay, a quota to split or spent, a grant revoked, a day's first call) is
-        decided by `write`."""
-        if repo.log_usage_once_raw(cursor, [u.usage for u in items]) != len(items):
-            return False
+    def write_at_once(self, batch: group_commit.AtOnce, items: Sequence[Use]) -> None:
+        """Queue logging the calls and taking each grant's quota from one shard, and hand the
+        audit rows to the batch; it goes through only if every call was new and every quota was
+        taken. Anything else (a replay, a quota to split or spent, a grant revoked, a day's
+        first call) is decided by `write`."""
         takes: dict[tuple[int, date], int] = {}
+        quota: dict[tuple[int, date], int] = {}
         for u in items:
             takes[(u.grant_id, u.day)] = takes.get((u.grant_id, u.day), 0) + u.count
-        quota = {(u.grant_id, u.day): u.quota for u in items}
-        for (grant_id, day), n in sorted(takes.items()):  # grants in one order in every batch
-            if not repo.take_quota_raw(cursor, grant_id, day, n, quota[(grant_id, day)]):
-                return False
-        audit.insert_prepared_raw(cursor, [row for u in items for row in u.audit_rows])
-        return True
+            quota[(u.grant_id, u.day)] = u.quota
+        logged = repo.log_usage_once_raw(batch.conn, [u.usage for u in items])
+        taken = [repo.take_quota_raw(batch.conn, grant_id, day, n, quota[(grant_id, day)])
+                 for (grant_id, day), n in sorted(takes.items())]  # grants in one order in every batch  # fmt: skip
+        batch.checks.append(lambda: logged() == len(items) and all(t is not None and t() for t in taken))
+        batch.audit_rows += [row for u in items for row in u.audit_rows]
 
     def refused(self, session: Session, items: Sequence[tuple[Use, DomainError]]) -> None:
         """Replays: their nonce is taken, so they are logged under a derived one (the others,

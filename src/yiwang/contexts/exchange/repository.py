@@ -4,7 +4,7 @@ outside the scope and fields outside the grant are never fetched."""
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, cast
@@ -172,20 +172,21 @@ _TAKE_SQL = (
     "UPDATE grant_usage SET used = used + %(n)s WHERE grant_id = %(grant)s AND day = %(day)s "
     "AND shard = %(shard)s AND used + %(n)s <= %(cap)s AND EXISTS (SELECT 1 FROM data_grant WHERE "
     "id = %(grant)s AND revoked_at IS NULL AND valid_from <= %(day)s AND valid_to >= %(day)s)"
-)  # _bump() on a bare PostgreSQL cursor
+)  # _bump() on a bare PostgreSQL connection
 
 
-def take_quota_raw(cursor: Any, grant_id: int, day: date, n: int, quota: int) -> bool:
-    """`consume_quota`'s common case on a bare PostgreSQL cursor: n from one random shard with
-    room, the grant in force. False (nothing taken) when the day's shard rows are not known to
-    exist yet, no shard's slice fits n, or the shard or the grant refuses: `consume_quota` decides."""
+def take_quota_raw(conn: Any, grant_id: int, day: date, n: int, quota: int) -> Callable[[], bool] | None:
+    """`consume_quota`'s common case on a bare PostgreSQL connection (pipeline mode): queue
+    taking n from one random shard with room, only while the grant is in force; the returned
+    function says, once the results are in, whether it was taken. None (nothing queued) when
+    the day's shard rows are not known to exist yet or no shard's slice fits n."""
     caps = shard_caps(quota)
     fits = [i for i in range(QUOTA_SHARDS) if caps[i] >= n]
     if not fits or not _shards_made.get((grant_id, day)):
-        return False
+        return None
     shard = random.choice(fits)
-    cursor.execute(_TAKE_SQL, {"n": n, "grant": grant_id, "day": day, "shard": shard, "cap": caps[shard]})
-    return bool(cursor.rowcount == 1)
+    cur = conn.execute(_TAKE_SQL, {"n": n, "grant": grant_id, "day": day, "shard": shard, "cap": caps[shard]})
+    return lambda: bool(cur.rowcount == 1)
 
 
 def lock_quota(session: Session, grant_id: int, day: date) -> None:
@@ -321,10 +322,13 @@ def log_usage_once(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[s
     return {(c, n): i for c, n, i in insert_rows(session, UsageLog.__table__, rows, suffix, other)}
 
 
-def log_usage_once_raw(cursor: Any, rows: list[dict[str, Any]]) -> int:
-    """`log_usage_once` on a bare PostgreSQL cursor; returns how many rows were new."""
-    suffix = "ON CONFLICT (consumer, nonce) DO NOTHING RETURNING id"
-    return len(insert_rows_raw(cursor, UsageLog.__tablename__, rows, suffix))
+def log_usage_once_raw(conn: Any, rows: list[dict[str, Any]]) -> Callable[[], int]:
+    """`log_usage_once` on a bare PostgreSQL connection (pipeline mode): queue the INSERT; the
+    returned function gives how many rows were new once the results are in."""
+    cur = insert_rows_raw(
+        conn, UsageLog.__tablename__, rows, "ON CONFLICT (consumer, nonce) DO NOTHING RETURNING id"
+    )
+    return lambda: len(cur.fetchall()) if cur is not None else 0
 
 
 def mark_refused(session: Session, refusals: list[dict[str, Any]]) -> None:
