@@ -188,6 +188,17 @@ class WaitSampler:
         self._thread.join()
 
 
+def _sealed(url: str, timeout: float = 120.0) -> float:
+    """Wait until the audit sealer has linked every row an arm left behind (a batch arm leaves
+    ~25,000), so that the next arm is not measured while the server seals the previous one's
+    rows; returns the seconds waited after the settle."""
+    start = time.perf_counter()
+    while _sql(url, "SELECT count(*) FROM audit_record WHERE chain_seq IS NULL") and \
+            time.perf_counter() - start < timeout:  # fmt: skip
+        time.sleep(0.2)
+    return round(time.perf_counter() - start, 2)
+
+
 def _counts(url: str) -> tuple[int, int, int]:
     row = _sql(url, "SELECT (SELECT count(*) FROM usage_log), (SELECT count(*) FROM audit_record), "
                     "(SELECT count(*) FROM usage_log WHERE status <> 200)")  # fmt: skip
@@ -269,6 +280,7 @@ def main() -> None:
                         with WaitSampler(url) as waits:
                             res = load[mode](server.base, mode, conns, args.seconds, keys, token, args.batch)
                         time.sleep(args.settle)
+                        res["sealing_s"] = _sealed(url)
                         usage1, audit1, _ = _counts(url)
                         res.update(usage_rows=usage1 - usage0, audit_rows=audit1 - audit0, conns=conns, arm=arm,
                                    round=r, waits=dict(waits.counts), wait_samples=waits.samples)  # fmt: skip
