@@ -197,3 +197,73 @@ def test_rows_prepared_as_a_batch_hash_as_each_row_alone() -> None:
     assert all(r["record_hash"] == audit.content_hash(r) for r in rows)
     plain = audit.prepare_many(SYSTEM, "x.y_z", [("t", 1, None, None)])[0]  # no detail
     assert plain["record_hash"] == audit.content_hash(plain)
+
+
+def test_verify_reads_one_snapshot_while_writers_append() -> None:
+    """Rows a group-commit writer chains and commits while `verify` reads (after it has read
+    the checkpoints) belong to a later snapshot: they must not show up as a chain missing its
+    checkpoint (PostgreSQL, where writers append concurrently)."""
+    import os
+
+    import pytest
+
+    from yiwang.core import audit_repository
+
+    if not os.environ["YIWANG_DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("writers append concurrently on PostgreSQL")
+    _write(3)
+    seal_all()
+    real = audit_repository.checkpoints
+
+    def checkpoints_then_a_writer_commits(session):  # type: ignore[no-untyped-def]
+        found = real(session)
+        raw = get_engine().raw_connection()
+        try:
+            conn = raw.driver_connection
+            head = audit.chain_head_locked(conn)
+            rows = audit.prepare_many(
+                SYSTEM, "test.append_later", [("thing", i, None, None) for i in range(60)]
+            )
+            audit.append_chained(conn, head(), rows)  # 60 rows: they reach a checkpoint
+            conn.commit()
+        finally:
+            raw.close()
+        return found
+
+    audit_repository.checkpoints = checkpoints_then_a_writer_commits  # type: ignore[assignment]
+    try:
+        with transaction() as s:
+            report = audit.verify(s)
+    finally:
+        audit_repository.checkpoints = real  # type: ignore[assignment]
+    assert report.ok, report.reason
+    assert _verify().ok  # and the appended rows verify too
+
+
+def test_the_sealer_waits_for_a_writer_holding_the_chain_lock() -> None:
+    """Group-commit writers hold the chain lock for each batch; a sealer that only tried the
+    lock would seldom win with several processes and leave other rows unchained."""
+    import os
+    import threading
+
+    import pytest
+
+    if not os.environ["YIWANG_DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("the chain lock is PostgreSQL's")
+    seal_all()
+    _write(5, "test.sealed_after_wait")
+    held, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with get_engine().connect() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit._SEAL_LOCK_ID})
+            held.set()
+            release.wait(5)
+            conn.commit()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    assert held.wait(5)
+    threading.Timer(0.3, release.set).start()
+    assert seal_all() == 5  # it waited for the writer (a try would have sealed nothing), then sealed
+    t.join(5)

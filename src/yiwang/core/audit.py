@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from yiwang.core import crypto, deferred, group_commit
 from yiwang.core.actor import Actor, client_ip_var, request_id_var
-from yiwang.core.db import Base, UTCDateTime, transaction, utcnow
+from yiwang.core.db import Base, UTCDateTime, get_engine, transaction, utcnow
 from yiwang.core.errors import DomainError
 from yiwang.settings import get_settings
 
@@ -267,22 +267,21 @@ def _checkpoint_message(seq: int, chain_hash: str) -> bytes:
     return f"yiwang-audit:{seq}:{chain_hash}".encode()
 
 
-def _take_seal_lock(session: Session) -> bool:
+def _take_seal_lock(session: Session) -> None:
+    """The chain's lock until commit. Waited for, not tried: the group-commit writers of every
+    process hold it for each batch, one commit long, so a try would seldom win."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy import text
 
-        return bool(
-            session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _SEAL_LOCK_ID}).scalar()
-        )
-    return True
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SEAL_LOCK_ID})
 
 
-def seal(session: Session, batch: int = 5000) -> int:
-    """Link unsealed records into the chain; returns how many were sealed."""
+def seal(session: Session, batch: int = 1000) -> int:
+    """Link unsealed records into the chain; returns how many were sealed. A batch is kept
+    small: the writers wait for the lock while it runs."""
     from yiwang.core import audit_repository as repo
 
-    if not _take_seal_lock(session):
-        return 0
+    _take_seal_lock(session)
     head_seq, head_hash = repo.chain_head(session)
     rows = repo.unsealed(session, batch)
     links = []
@@ -333,7 +332,22 @@ class VerifyReport:
 
 
 def verify(session: Session, trusted_public_keys: set[bytes] | None = None) -> VerifyReport:
-    """Recompute every record hash, the chain and every checkpoint signature."""
+    """Recompute every record hash, the chain and every checkpoint signature. On PostgreSQL
+    the chain is read in one snapshot of its own (REPEATABLE READ, on a connection of its
+    own): writers append while it is read, and read in several statements the rows of a
+    later batch would show up without that batch's checkpoint."""
+    if session.get_bind().dialect.name != "postgresql":
+        return _verify(session, trusted_public_keys)
+    with get_engine().connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        snapshot = Session(bind=conn)
+        try:
+            return _verify(snapshot, trusted_public_keys)
+        finally:
+            snapshot.close()
+            conn.rollback()
+
+
+def _verify(session: Session, trusted_public_keys: set[bytes] | None) -> VerifyReport:
     from yiwang.core import audit_repository as repo
 
     session.flush()  # verification reads in batches and clears the session: nothing pending may be lost

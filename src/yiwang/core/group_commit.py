@@ -35,6 +35,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy.orm import Session
 
 from yiwang.core.db import get_engine
@@ -100,7 +101,9 @@ class Scope:
         `timeout` seconds records the writer has not taken yet are dropped, never written
         unanswered, and TimeoutError is raised."""
         if not self._all_done():
-            self._waiter = asyncio.get_running_loop().create_future()
+            if self.loop is not asyncio.get_running_loop():
+                raise RuntimeError("a request's records are awaited on the loop that opened its scope")
+            self._waiter = self.loop.create_future()
             try:
                 async with asyncio.timeout(timeout):  # one timer for the request
                     await self._waiter
@@ -214,7 +217,9 @@ class _Writer:
             log.warning("group commit of %d records failed (%s); retrying one by one", len(jobs), exc)
             for job in jobs:
                 try:
-                    one = self._commit([job])
+                    one = self._commit(
+                        [job], at_once=False
+                    )  # the session path: it may be the fast one that fails
                 except Exception as failed:
                     log.exception("group commit of one record failed")
                     _report([(job, failed)])
@@ -223,26 +228,30 @@ class _Writer:
             return
         _report(outcomes)  # outside the try: a committed batch is never retried
 
-    def _commit(self, jobs: list[_Job[Any]]) -> list[tuple[_Job[Any], DomainError | None]]:
+    def _commit(
+        self, jobs: list[_Job[Any]], at_once: bool = True
+    ) -> list[tuple[_Job[Any], DomainError | None]]:
         engine = get_engine()
         if self._session is None or self._session.get_bind().engine is not engine:  # first, or a new database
             self._close()
             # one connection and one session for all batches: no pool checkout (and ping) per batch
             self._session = Session(bind=engine.connect(), expire_on_commit=False, autoflush=False)
         try:
-            if self._session.get_bind().dialect.name == "postgresql":
+            if at_once and self._session.get_bind().dialect.name == "postgresql":
                 raw = self._session.get_bind().connection.dbapi_connection  # type: ignore[union-attr]
                 if _commit_at_once(raw, jobs):
                     return [(job, None) for job in jobs]
             return _commit(self._session, jobs)
         except Exception:
-            self._close()  # whatever broke, the next batch starts on a fresh connection
+            self._close(broken=True)  # whatever broke, the next batch starts on a fresh connection
             raise
 
-    def _close(self) -> None:
+    def _close(self, broken: bool = False) -> None:
         if self._session is not None:
             conn = self._session.get_bind()
             self._session.close()
+            if broken:
+                conn.invalidate()  # type: ignore[union-attr]  # never back to the pool in an unknown state
             conn.close()  # type: ignore[union-attr]
             self._session = None
 
@@ -279,7 +288,8 @@ def _commit_at_once(raw: Any, jobs: list[_Job[Any]]) -> bool:
         raw.rollback()
         raise
     finally:
-        raw.autocommit = False
+        if raw.pgconn.transaction_status == TransactionStatus.IDLE:  # else the connection is dropped
+            raw.autocommit = False
 
 
 def _commit(session: Session, jobs: list[_Job[Any]]) -> list[tuple[_Job[Any], DomainError | None]]:

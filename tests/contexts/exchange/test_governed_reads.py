@@ -408,3 +408,21 @@ def test_audit_rows_of_the_fast_path_are_chained_as_they_are_written(client) -> 
     with transaction() as s:
         report = audit.verify(s)
     assert report.ok and report.unsealed == 0, report.reason
+
+
+def test_batch_keys_match_exactly_never_by_a_prefix() -> None:
+    """A key longer than its column must not match the stored value it starts with (on
+    PostgreSQL the keys travel as one array: an array of VARCHAR(12) would cut them to 12)."""
+    from yiwang.contexts.exchange import repository as repo
+
+    with transaction() as s:
+        stored = s.execute(text("SELECT region_code FROM src_household ORDER BY id LIMIT 1")).scalar_one()
+        assert len(stored) == 12  # a community code: as long as the column
+
+        def found(keys: list[str]) -> set[str]:
+            rows = repo.fetch_by_keys(s, "src_household", ["region_code"], {"region_code": "code"}, "33",
+                                      "region_code", keys)  # fmt: skip
+            return {r["region_code"] for r in rows}
+
+        assert found([stored + "9", "no-such-code"]) == set()
+        assert found([stored, "no-such-code"]) == {stored}

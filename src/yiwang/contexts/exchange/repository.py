@@ -9,7 +9,20 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Column, Select, Table, any_, bindparam, case, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    Select,
+    String,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -295,8 +308,11 @@ def _by_keys(
     cols = _selected(table_name, fields, types)
     if not any(c is key for c in cols):
         cols.append(key)  # to match answers to keys; never returned
-    if match == "any":
-        where = key == any_(bindparam("keys", type_=ARRAY(key.type)))
+    if (
+        match == "any"
+    ):  # an array of unbounded text: a VARCHAR(n)[] cast would truncate longer keys into matches
+        element = Text() if isinstance(key.type, String) else key.type
+        where = key == any_(bindparam("keys", type_=ARRAY(element)))
     else:
         where = key.in_(bindparam("keys", expanding=True)) if match == "in" else key == bindparam("key")
     return select(*cols).where(t.c.region_code.startswith(region_prefix(row_scope)), where).order_by(t.c.id)

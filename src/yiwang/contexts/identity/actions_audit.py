@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from yiwang.core import audit, audit_repository, authz
 from yiwang.core.actor import Actor
 from yiwang.core.audit import AuditRecord, VerifyReport
+from yiwang.core.audit_sealer import seal_before_verify
 
 MAX_ROWS = 200
 
@@ -24,10 +25,7 @@ def audit_verify(session: Session, actor: Actor) -> tuple[VerifyReport, int]:
     audited (after `verify`, which clears the session's identity map as it streams the chain).
     """
     authz.check(actor, "identity.audit_verify")
-    sealed = 0
-    while n := audit.seal(session):
-        sealed += n
-    session.flush()  # signed checkpoints are pending objects; verify() expunges the session
+    sealed = seal_before_verify(session)
     report = audit.verify(session)
     audit.record(
         session, actor, "identity.audit_verify", "audit_chain", report.records,
