@@ -216,10 +216,8 @@ class _Writer:
                 return
             log.warning("group commit of %d records failed (%s); retrying one by one", len(jobs), exc)
             for job in jobs:
-                try:
-                    one = self._commit(
-                        [job], at_once=False
-                    )  # the session path: it may be the fast one that fails
+                try:  # on the session path: it may be the fast one that fails
+                    one = self._commit([job], at_once=False)
                 except Exception as failed:
                     log.exception("group commit of one record failed")
                     _report([(job, failed)])

@@ -289,8 +289,8 @@ def fetch_by_keys(
     if not keys:
         return []
     shape = tuple((f, types[f]) for f in dict.fromkeys([*fields, key_field]))
-    many = len(keys) > 1 and ("any" if session.get_bind().dialect.name == "postgresql" else "in")
-    stmt = _by_keys(table_name, tuple(fields), shape, row_scope, key_field, many or "one")
+    match = "one" if len(keys) == 1 else "any" if session.get_bind().dialect.name == "postgresql" else "in"
+    stmt = _by_keys(table_name, tuple(fields), shape, row_scope, key_field, match)
     params = {"keys": list(keys)} if len(keys) > 1 else {"key": keys[0]}
     return fetch(session, stmt, params)
 
@@ -308,9 +308,8 @@ def _by_keys(
     cols = _selected(table_name, fields, types)
     if not any(c is key for c in cols):
         cols.append(key)  # to match answers to keys; never returned
-    if (
-        match == "any"
-    ):  # an array of unbounded text: a VARCHAR(n)[] cast would truncate longer keys into matches
+    if match == "any":
+        # an array of unbounded text: a VARCHAR(n)[] cast would truncate longer keys into matches
         element = Text() if isinstance(key.type, String) else key.type
         where = key == any_(bindparam("keys", type_=ARRAY(element)))
     else:
