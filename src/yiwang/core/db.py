@@ -109,8 +109,46 @@ def _session_factory() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False, autoflush=False)
 
 
+READ_APPLICATION_NAME = "yiwang-read"  # how the read pool's connections show in pg_stat_activity
+
+
+def reads_autocommit() -> bool:
+    """Whether `new_read_session` gives an autocommit session (PostgreSQL) or a plain one (SQLite)."""
+    return not get_settings().database_url.startswith("sqlite")
+
+
+@lru_cache
+def _read_engine() -> Engine:
+    """PostgreSQL's engine for read-only requests, with a pool of its own. A read needs no
+    transaction: each statement is its own snapshot, and what the read leaves behind (audit and
+    usage rows) goes by group commit on the writer's own connection. So no BEGIN and no COMMIT
+    round trip, and no pre-ping either: a read costs one round trip instead of four, which on
+    a loaded server is most of a primary-key read's time (docs/benchmarks.md §0). A connection
+    the server dropped fails its statement once: the pool is then invalidated, and the request
+    answers 503 (`core.web.errors`) so that the client retries."""
+    s = get_settings()
+    return create_engine(
+        s.database_url,
+        pool_size=s.db_pool_size,
+        max_overflow=0,  # its users are sync routes, at most db_pool_size of them at once (app.py)
+        isolation_level="AUTOCOMMIT",
+        connect_args={"options": "-c timezone=UTC", "application_name": READ_APPLICATION_NAME},
+    )
+
+
+@lru_cache
+def _read_session_factory() -> sessionmaker[Session]:
+    engine = _read_engine() if reads_autocommit() else get_engine()
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
 def new_session() -> Session:
     return _session_factory()()
+
+
+def new_read_session() -> Session:
+    """A session for a request that only reads (`reads_autocommit`); it must not write."""
+    return _read_session_factory()()
 
 
 @contextmanager
@@ -131,10 +169,12 @@ def reset_engine() -> None:
     """Forget the cached engine (tests switch databases through the environment)."""
     from yiwang.core import cache
 
-    if get_engine.cache_info().currsize:
-        get_engine().dispose()
-    get_engine.cache_clear()
+    for engine in (get_engine, _read_engine):
+        if engine.cache_info().currsize:
+            engine().dispose()
+        engine.cache_clear()
     _session_factory.cache_clear()
+    _read_session_factory.cache_clear()
     cache.clear_all()
 
 

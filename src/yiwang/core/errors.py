@@ -94,6 +94,7 @@ class Unavailable(DomainError):
     status = 503
     slug = "unavailable"
     title = "服务暂时不可用"
+    retry_after: int | None = None
 
 
 class CsrfRejected(DomainError):

@@ -426,3 +426,69 @@ def test_batch_keys_match_exactly_never_by_a_prefix() -> None:
 
         assert found([stored + "9", "no-such-code"]) == set()
         assert found([stored, "no-such-code"]) == {stored}
+
+
+def _pg_only() -> None:
+    if not os.environ["YIWANG_DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("the read pool is PostgreSQL's (SQLite reads in a plain transaction)")
+
+
+def test_a_lookup_reads_on_an_autocommit_connection_without_a_transaction(client) -> None:  # type: ignore[no-untyped-def]
+    """A governed read sends its statements on the read pool's autocommit connection (no BEGIN,
+    no COMMIT, no pre-ping round trip): only the governed SELECT once the catalog and grant are
+    cached; its usage and audit rows still arrive by group commit before the answer."""
+    from sqlalchemy import event
+
+    from yiwang.core import db
+
+    _pg_only()
+    _grant, token = _setup(client, ["id_number", "name"], consumer="330106-education")
+    key, _pid = person_key("src_household", "330106")
+    url = f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}"
+    assert client.get(url, headers=headers(token)).status_code == 200  # caches the catalog entry and grant
+    sent: list[tuple[str, bool]] = []
+
+    def spy(conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        sent.append((statement.split()[0].upper(), conn.connection.dbapi_connection.autocommit))
+
+    engine = db._read_engine()
+    event.listen(engine, "before_cursor_execute", spy)
+    try:
+        h = headers(token)
+        r = client.get(url, headers=h)
+    finally:
+        event.remove(engine, "before_cursor_execute", spy)
+    assert r.status_code == 200, r.text
+    assert sent == [("SELECT", True)]
+    assert _usage(h["X-Request-Nonce"]) == (200, None)
+    with transaction() as s:
+        states = s.execute(text("SELECT state FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND application_name = :a"), {"a": db.READ_APPLICATION_NAME}).scalars().all()  # fmt: skip
+    assert states and "idle in transaction" not in states
+
+
+def test_a_dropped_read_connection_answers_503_once_and_the_retry_reads(client) -> None:  # type: ignore[no-untyped-def]
+    """The read pool does not ping before each use: a connection the server dropped fails its
+    statement, which answers 503 with Retry-After (problem+json) and logs no use; the pool is
+    renewed, so the client's retry reads."""
+    from yiwang.core import db
+
+    _pg_only()
+    _grant, token = _setup(client, ["id_number", "name"], consumer="330106-health")
+    key, _pid = person_key("src_household", "330106")
+    url = f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}"
+    assert client.get(url, headers=headers(token)).status_code == 200  # a pooled read connection
+    with transaction() as s:
+        killed = s.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND application_name = :a"),
+                           {"a": db.READ_APPLICATION_NAME}).scalar_one()  # fmt: skip
+    assert killed >= 1
+    h = headers(token)
+    r = client.get(url, headers=h)
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.headers["retry-after"] == "1" and "重试" in r.json()["detail"]
+    assert _usage(h["X-Request-Nonce"]) is None  # no data left, so no use logged
+    again = client.get(url, headers=headers(token))
+    assert again.status_code == 200, again.text
+    assert set(again.json()["records"][0]) == {"id_number", "name"}

@@ -71,7 +71,7 @@ class UseCall:
 async def use_call(request: Request) -> AsyncIterator[UseCall]:
     """The request's unit of work, the caller and what the call says about itself, in one
     dependency (each dependency costs FastAPI a resolution round on every call)."""
-    async with UnitOfWork() as db:
+    async with UnitOfWork(read=True) as db:  # a use only reads; its usage and audit rows are group-committed
         actor = await identity.authenticate(request, db)
         body = await request.body() if request.method != "GET" else b""
         yield UseCall(db, actor, use_context(request, actor, body))

@@ -11,15 +11,16 @@ from sqlalchemy import Table, select
 
 from yiwang.core.db import Base
 from yiwang.core.errors import NotFound
-from yiwang.core.web.deps import DB
+from yiwang.core.web.deps import ReadDB
 
 router = APIRouter(prefix="/api/v1/_bench", include_in_schema=False)
 
 
 @router.get("/pk/{table}/{row_id}")
-def primary_key_read(table: str, row_id: int, db: DB) -> Response:
-    """Written as the governed reads are: the read transaction ends in the route's thread and
-    the answer is serialised once, so the ratio prices the governance and nothing else."""
+def primary_key_read(table: str, row_id: int, db: ReadDB) -> Response:
+    """Written as the governed reads are: the same read-only unit of work (one round trip on
+    PostgreSQL), the session ended in the route's thread and the answer serialised once, so the
+    ratio prices the governance and nothing else."""
     t: Table | None = Base.metadata.tables.get(table)
     if t is None:
         raise NotFound("no such table")

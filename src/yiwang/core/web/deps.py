@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from yiwang.core import deferred, group_commit
-from yiwang.core.db import new_session
+from yiwang.core.db import new_read_session, new_session, reads_autocommit
 from yiwang.core.errors import Unavailable
 
 DURABLE_TIMEOUT = 30.0
@@ -33,12 +33,18 @@ class UnitOfWork:
     that hangs up mid-request must never leave a transaction open holding row locks. Records
     the request group-committed (`core.group_commit`) are awaited after its own commit, so the
     answer leaves only once they are durable, and a refusal among them becomes the answer.
-    A plain class rather than a generator-based context manager: it runs on every request."""
+    A plain class rather than a generator-based context manager: it runs on every request.
+    `read=True`: the request only reads (`db.new_read_session`: on PostgreSQL each statement
+    autocommits, so ending it never waits on the database); what it must leave behind it
+    group-commits or defers."""
 
-    __slots__ = ("records", "session")
+    __slots__ = ("autocommit", "records", "session")
+
+    def __init__(self, read: bool = False) -> None:
+        self.autocommit = read and reads_autocommit()
+        self.session = new_read_session() if read else new_session()
 
     async def __aenter__(self) -> Session:
-        self.session = new_session()
         self.records = group_commit.open_scope()
         return self.session
 
@@ -49,15 +55,20 @@ class UnitOfWork:
                 await _in_own_thread(_finish, session, False)
                 await _durable(self.records, raise_refusal=False)  # the request's own error is the answer
                 return
-            if session.in_transaction() or deferred.has_pending():
+            if deferred.has_pending() or (session.in_transaction() and not self.autocommit):
                 await _in_own_thread(_finish, session, True)
-            else:  # the route ended its (read) transaction itself: nothing here waits on the database
+            else:  # no transaction left open (or none to end): nothing here waits on the database
                 session.close()
             await _durable(self.records)
 
 
 async def unit_of_work() -> AsyncIterator[Session]:
     async with UnitOfWork() as session:
+        yield session
+
+
+async def read_unit_of_work() -> AsyncIterator[Session]:
+    async with UnitOfWork(read=True) as session:
         yield session
 
 
@@ -88,3 +99,5 @@ def model_json(model: BaseModel) -> Response:
 # scope="function": commit runs when the route returns, before the response is sent, so a
 # failed commit becomes an error answer and an answered request is durable.
 DB = Annotated[Session, Depends(unit_of_work, scope="function")]
+# A route that only reads (its records go by group commit): `UnitOfWork(read=True)`.
+ReadDB = Annotated[Session, Depends(read_unit_of_work, scope="function")]

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yiwang.core.actor import request_id_var
@@ -19,6 +20,7 @@ from yiwang.core.errors import (
     NotFound,
     TooManyRequests,
     Unauthenticated,
+    Unavailable,
     from_pydantic,
 )
 from yiwang.core.web.templating import templates
@@ -39,7 +41,7 @@ def wants_json(request: Request) -> bool:
 def problem_response(request: Request, err: DomainError) -> Response:
     body = err.problem(instance=redact_identity_numbers(request.url.path), request_id=request_id_var.get())
     headers = {}
-    if isinstance(err, TooManyRequests):
+    if isinstance(err, TooManyRequests | Unavailable) and err.retry_after is not None:
         headers["Retry-After"] = str(err.retry_after)
     if isinstance(err, Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="yiwang"'
@@ -82,6 +84,17 @@ def install(app: FastAPI) -> None:
         err = DomainError(str(exc.detail))
         err.status = exc.status_code
         err.title = _HTTP_TITLES.get(exc.status_code, "请求无效")
+        return respond(request, err)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> Response:
+        if not exc.connection_invalidated:
+            return await _crash(request, exc)
+        # The server dropped a pooled connection (a restart, a terminated backend): the pool is
+        # renewed and the transaction is gone; a read may simply be retried.
+        log.warning("database connection lost: %s", type(exc.orig).__name__)
+        err = Unavailable("数据库连接已中断并已重建，请重试")
+        err.retry_after = 1
         return respond(request, err)
 
     @app.exception_handler(Exception)
