@@ -267,3 +267,42 @@ def test_the_sealer_waits_for_a_writer_holding_the_chain_lock() -> None:
     threading.Timer(0.3, release.set).start()
     assert seal_all() == 5  # it waited for the writer (a try would have sealed nothing), then sealed
     t.join(5)
+
+
+def test_a_sealer_with_nothing_to_seal_leaves_the_writers_alone() -> None:
+    """Rows are mostly chained as they are inserted: the sealer, every half second, must then
+    neither take the chain lock the writers wait for nor read the table to find out (the
+    partial index of unsealed rows answers in one probe, whatever the table's size)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pytest
+
+    if not os.environ["YIWANG_DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("the chain lock is PostgreSQL's")
+    seal_all()
+    with get_engine().connect() as conn, ThreadPoolExecutor(1) as pool:  # a writer holds the lock
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit._SEAL_LOCK_ID})
+        sealing = pool.submit(seal_all)
+        try:
+            assert sealing.result(timeout=5) == 0  # it did not queue behind the writer
+        finally:
+            conn.rollback()  # releases a sealer that did queue, so that the test ends either way
+        with transaction() as s:
+            plan = "\n".join(s.execute(text(
+                "EXPLAIN SELECT id, record_hash FROM audit_record WHERE chain_seq IS NULL ORDER BY id LIMIT 1000"
+            )).scalars())  # fmt: skip
+    assert "ix_audit_record_unsealed" in plan
+
+
+def test_the_audit_count_is_sealed_plus_unsealed_rows() -> None:
+    from yiwang.core import audit_repository
+
+    _write(3, "test.counted")
+    with transaction() as s:
+        unsealed = audit_repository.unsealed_count(s)
+        assert unsealed >= 3
+        assert audit_repository.count(s) == s.execute(text("SELECT count(*) FROM audit_record")).scalar()
+    seal_all()
+    with transaction() as s:
+        assert audit_repository.count(s) == s.execute(text("SELECT count(*) FROM audit_record")).scalar()

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, BigInteger, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from yiwang.core import crypto, deferred, group_commit
@@ -29,8 +29,19 @@ GENESIS = "0" * 64
 _SEAL_LOCK_ID = 0x79697761  # "yiwa"
 
 
+_UNSEALED = "chain_seq IS NULL"
+
+
 class AuditRecord(Base):
     __tablename__ = "audit_record"
+    # The sealer's work list: rows not yet linked into the chain. Most rows are chained as they
+    # are inserted, so without this index finding "none left" reads the whole table, every run
+    # of the sealer, under the chain lock every writer waits for.
+    __table_args__ = (
+        Index(
+            "ix_audit_record_unsealed", "id", postgresql_where=text(_UNSEALED), sqlite_where=text(_UNSEALED)
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -271,8 +282,6 @@ def _take_seal_lock(session: Session) -> None:
     """The chain's lock until commit. Waited for, not tried: the group-commit writers of every
     process hold it for each batch, one commit long, so a try would seldom win."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy import text
-
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SEAL_LOCK_ID})
 
 
@@ -281,6 +290,8 @@ def seal(session: Session, batch: int = 1000) -> int:
     small: the writers wait for the lock while it runs."""
     from yiwang.core import audit_repository as repo
 
+    if not repo.unsealed(session, 1):  # the usual case: every row was chained as it was inserted
+        return 0  # (no lock taken, so no writer waits for a sealer with nothing to do)
     _take_seal_lock(session)
     head_seq, head_hash = repo.chain_head(session)
     rows = repo.unsealed(session, batch)
