@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from datetime import date, timedelta
+from unittest.mock import patch
 
 import pytest
 from sqlalchemy import text
@@ -433,62 +434,104 @@ def _pg_only() -> None:
         pytest.skip("the read pool is PostgreSQL's (SQLite reads in a plain transaction)")
 
 
-def test_a_lookup_reads_on_an_autocommit_connection_without_a_transaction(client) -> None:  # type: ignore[no-untyped-def]
-    """A governed read sends its statements on the read pool's autocommit connection (no BEGIN,
-    no COMMIT, no pre-ping round trip): only the governed SELECT once the catalog and grant are
-    cached; its usage and audit rows still arrive by group commit before the answer."""
+def test_a_lookup_reads_on_the_event_loop_on_an_autocommit_connection(client) -> None:  # type: ignore[no-untyped-def]
+    """A governed read sends one statement, the governed SELECT, on the read pool's autocommit
+    async connection (no BEGIN, no COMMIT, no pre-ping round trip) from the event loop's own
+    thread (no hop to the thread pool) once the catalog and grant are cached; nothing goes
+    through the ORM's engines, and its usage and audit rows still arrive by group commit
+    before the answer."""
+    import threading
+
+    import psycopg
     from sqlalchemy import event
 
-    from yiwang.core import db
+    from yiwang.core import db, reads
 
     _pg_only()
     _grant, token = _setup(client, ["id_number", "name"], consumer="330106-education")
     key, _pid = person_key("src_household", "330106")
     url = f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}"
     assert client.get(url, headers=headers(token)).status_code == 200  # caches the catalog entry and grant
-    sent: list[tuple[str, bool]] = []
+    sent: list[tuple[str, bool, str]] = []
+    through_orm: list[str] = []
+    real_execute = psycopg.AsyncConnection.execute
 
-    def spy(conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        sent.append((statement.split()[0].upper(), conn.connection.dbapi_connection.autocommit))
+    async def spy(conn, query, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append((str(query).split()[0].upper(), conn.autocommit, threading.current_thread().name))
+        return await real_execute(conn, query, *args, **kwargs)
 
-    engine = db._read_engine()
-    event.listen(engine, "before_cursor_execute", spy)
+    def orm_spy(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        through_orm.append(statement)
+
+    engines = [db._read_engine(), db.get_engine()]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", orm_spy)
     try:
-        h = headers(token)
-        r = client.get(url, headers=h)
+        with patch.object(psycopg.AsyncConnection, "execute", spy):
+            h = headers(token)
+            r = client.get(url, headers=h)
     finally:
-        event.remove(engine, "before_cursor_execute", spy)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", orm_spy)
     assert r.status_code == 200, r.text
-    assert sent == [("SELECT", True)]
+    assert [(verb, autocommit) for verb, autocommit, _thread in sent] == [("SELECT", True)]
+    assert "AnyIO worker" not in sent[0][2]
+    assert not [q for q in through_orm if "src_household" in q]
     assert _usage(h["X-Request-Nonce"]) == (200, None)
     with transaction() as s:
         states = s.execute(text("SELECT state FROM pg_stat_activity WHERE datname = current_database() "
-                                "AND application_name = :a"), {"a": db.READ_APPLICATION_NAME}).scalars().all()  # fmt: skip
+                                "AND application_name = :a"), {"a": reads.APPLICATION_NAME}).scalars().all()  # fmt: skip
     assert states and "idle in transaction" not in states
 
 
-def test_a_dropped_read_connection_answers_503_once_and_the_retry_reads(client) -> None:  # type: ignore[no-untyped-def]
-    """The read pool does not ping before each use: a connection the server dropped fails its
-    statement, which answers 503 with Retry-After (problem+json) and logs no use; the pool is
-    renewed, so the client's retry reads."""
-    from yiwang.core import db
+def test_a_dropped_read_connection_is_replaced_and_the_read_answers(client) -> None:  # type: ignore[no-untyped-def]
+    """The read pool does not ping before each use: a connection the server dropped (a restart,
+    a terminated backend) fails its statement, the pool lets go of its idle connections and
+    the SELECT is sent once more on a new one, so the caller sees nothing of it."""
+    from yiwang.core import reads
 
     _pg_only()
     _grant, token = _setup(client, ["id_number", "name"], consumer="330106-health")
     key, _pid = person_key("src_household", "330106")
     url = f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}"
     assert client.get(url, headers=headers(token)).status_code == 200  # a pooled read connection
-    with transaction() as s:
-        killed = s.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                "WHERE datname = current_database() AND application_name = :a"),
-                           {"a": db.READ_APPLICATION_NAME}).scalar_one()  # fmt: skip
-    assert killed >= 1
+    assert _kill_read_connections(reads.APPLICATION_NAME) >= 1
     h = headers(token)
     r = client.get(url, headers=h)
+    assert r.status_code == 200, r.text
+    assert set(r.json()["records"][0]) == {"id_number", "name"}
+    assert _usage(h["X-Request-Nonce"]) == (200, None)
+
+
+def test_an_unreachable_database_answers_503_and_logs_no_use(client) -> None:  # type: ignore[no-untyped-def]
+    """When no new connection can be had either, the call answers 503 with Retry-After
+    (problem+json) and, having returned no data, logs no use; the next call reads again."""
+    import psycopg
+
+    from yiwang.core import reads
+
+    _pg_only()
+    _grant, token = _setup(client, ["id_number", "name"], consumer="330106-civil_affairs")
+    key, _pid = person_key("src_household", "330106")
+    url = f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}"
+    assert client.get(url, headers=headers(token)).status_code == 200
+    assert _kill_read_connections(reads.APPLICATION_NAME) >= 1
+
+    async def refused(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise psycopg.OperationalError("connection refused (test)")
+
+    h = headers(token)
+    with patch.object(psycopg.AsyncConnection, "connect", refused):
+        r = client.get(url, headers=h)
     assert r.status_code == 503, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.headers["retry-after"] == "1" and "重试" in r.json()["detail"]
-    assert _usage(h["X-Request-Nonce"]) is None  # no data left, so no use logged
-    again = client.get(url, headers=headers(token))
-    assert again.status_code == 200, again.text
-    assert set(again.json()["records"][0]) == {"id_number", "name"}
+    assert _usage(h["X-Request-Nonce"]) is None
+    assert client.get(url, headers=headers(token)).status_code == 200
+
+
+def _kill_read_connections(application_name: str) -> int:
+    with transaction() as s:
+        return int(s.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                  "WHERE datname = current_database() AND application_name = :a"),
+                             {"a": application_name}).scalar_one())  # fmt: skip

@@ -3,8 +3,10 @@ does not allow, masked fields are masked, and no row outside the row scope is ev
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 from unittest.mock import patch
@@ -102,6 +104,13 @@ queries = st.fixed_dictionaries(
 )
 
 
+def _run(coroutine: Any) -> Any:
+    """An action's coroutine to its end, on a loop of its own: in a thread, since another test
+    of this process (playwright's sync API) may keep a loop running in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 @settings(
     max_examples=60,
     deadline=None,
@@ -134,10 +143,12 @@ def test_no_answer_exceeds_its_grant(g: dict[str, Any], q: dict[str, Any]) -> No
                     0
                 ]
             elif q["op"] == "batch":
-                out = actions_use.record_batch(s, actor, HOUSEHOLD, _keys(q["keys"]), q["wanted"], _ctx())
+                out = _run(
+                    actions_use.record_batch(s, actor, HOUSEHOLD, _keys(q["keys"]), q["wanted"], _ctx())
+                )
             else:
-                out = actions_use.record_lookup(
-                    s, actor, HOUSEHOLD, _keys(q["keys"])[-1], q["wanted"], _ctx()
+                out = _run(
+                    actions_use.record_lookup(s, actor, HOUSEHOLD, _keys(q["keys"])[-1], q["wanted"], _ctx())
                 )
         except DomainError as exc:
             wanted = set(q["wanted"] or g["fields"])

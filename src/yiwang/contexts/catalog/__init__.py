@@ -16,7 +16,10 @@ from yiwang.contexts.catalog import repository as _repo
 from yiwang.contexts.catalog.specs import RESOURCES, FieldSpec, ResourceSpec
 from yiwang.core.cache import TTLCache
 
-__all__ = ["RESOURCES", "FieldSpec", "ResourceInfo", "ResourceSpec", "resource_for_exchange", "routers"]
+__all__ = [
+    "RESOURCES", "FieldSpec", "ResourceInfo", "ResourceSpec", "cached_resource_for_exchange", "resource_for_exchange",
+    "routers",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,11 @@ class ResourceInfo:
 
 
 _for_exchange: TTLCache[str | int, ResourceInfo] = TTLCache()
+
+
+def cached_resource_for_exchange(code_or_id: str | int) -> ResourceInfo | None:
+    """`resource_for_exchange` if this process holds it (no database), else None."""
+    return _for_exchange.get(code_or_id)
 
 
 def resource_for_exchange(session: Session, code_or_id: str | int) -> ResourceInfo | None:

@@ -3,6 +3,10 @@
 Each read compiles the grant to SQL (granted columns, WHERE region in scope, keys), counts
 the daily quota atomically, logs the call in the usage log and writes one audit record per
 person or enterprise the answer is about, all in the caller's transaction.
+
+Lookup and batch, most of the API's traffic, are coroutines: from a request they run on the
+event loop and await their one SELECT there (`core.reads`), with no thread; from any other
+caller they read in the caller's session.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from yiwang.contexts.exchange.governance import (
     read_plan,
     shape_row,
     use_target,
+    use_target_async,
 )
 from yiwang.contexts.exchange.schemas import BatchOut, RecordsOut, VerifyOut
 from yiwang.core import authz, codes
@@ -30,16 +35,16 @@ from yiwang.core.errors import FieldError, Forbidden, NotFound, ValidationFailed
 __all__ = ["UseContext", "record_batch", "record_lookup", "record_query", "record_verify"]
 
 
-def record_lookup(
+async def record_lookup(
     session: Session, actor: Actor, code: str, key: str, wanted: list[str] | None, ctx: UseContext
 ) -> RecordsOut:
-    resource, target = use_target(session, actor, code)
+    resource, target = await use_target_async(session, actor, code)
     authz.check(actor, "exchange.record_read", target)
     grant = target.grant
     plan = read_plan(resource, grant, wanted)
     wanted_key = key_value(resource, key)
-    rows = repo.fetch_by_keys(session, resource.source_table, plan.fields, field_types(resource), plan.row_scope,
-                              resource.key_field, [wanted_key])  # fmt: skip
+    rows = await repo.read_by_keys(session, resource.source_table, plan.fields, field_types(resource),
+                                   plan.row_scope, resource.key_field, [wanted_key])  # fmt: skip
     if not rows:
         raise NotFound("未找到该记录，或记录不在授权的数据范围内")
     account_read(session, actor, ctx, resource, grant, "lookup", list(plan.fields), 1, rows)
@@ -47,10 +52,10 @@ def record_lookup(
                       records=[shape_row(resource, plan, r) for r in rows])  # fmt: skip
 
 
-def record_batch(
+async def record_batch(
     session: Session, actor: Actor, code: str, keys: list[str], wanted: list[str] | None, ctx: UseContext
 ) -> BatchOut:
-    resource, target = use_target(session, actor, code)
+    resource, target = await use_target_async(session, actor, code)
     authz.check(actor, "exchange.record_read", target)
     grant = target.grant
     if len(keys) > MAX_BATCH:
@@ -60,8 +65,8 @@ def record_batch(
     by_value: dict[str, str] = {}
     for i, k in enumerate(keys):
         by_value[key_value(resource, k, f"keys.{i}")] = k
-    rows = repo.fetch_by_keys(session, resource.source_table, plan.fields, field_types(resource), plan.row_scope,
-                              resource.key_field, list(by_value))  # fmt: skip
+    rows = await repo.read_by_keys(session, resource.source_table, plan.fields, field_types(resource),
+                                   plan.row_scope, resource.key_field, list(by_value))  # fmt: skip
     account_read(session, actor, ctx, resource, grant, "batch", list(plan.fields), len(by_value), rows)
     kind = resource.fields[resource.key_field].data_type
     found = {r[f"{resource.key_field}_idx"] if kind == "id_number" else r[resource.key_field] for r in rows}

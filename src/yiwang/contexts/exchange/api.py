@@ -40,21 +40,21 @@ def _fields(fields: str | None) -> list[str] | None:
     openapi_extra=USE_HEADERS,
     summary="按主键查询（身份证号或统一社会信用代码）",
 )
-def lookup(code: str, key: str, call: Use, fields: str | None = None) -> Response:
+async def lookup(code: str, key: str, call: Use, fields: str | None = None) -> Response:
+    # On the event loop: its one SELECT is awaited there (`core.reads`), its records follow by
+    # group commit before the answer leaves (`core.web.deps.UnitOfWork`).
     db, actor, ctx = call.db, call.actor, call.ctx
     with refusals_logged(actor, ctx, "lookup", code):
-        out = actions_use.record_lookup(db, actor, code, key, _fields(fields), ctx)
-    db.commit()  # a read: end it here, in the route's thread; the records follow by group commit
+        out = await actions_use.record_lookup(db, actor, code, key, _fields(fields), ctx)
     return model_json(out)
 
 
 @router.post("/resources/{code}/batch", response_model=BatchOut, summary="批量按主键查询（最多 1000 个）",
              openapi_extra=USE_HEADERS)  # fmt: skip
-def batch(code: str, body: BatchIn, call: Use) -> Response:
-    db, actor, ctx = call.db, call.actor, call.ctx
+async def batch(code: str, body: BatchIn, call: Use) -> Response:
+    db, actor, ctx = call.db, call.actor, call.ctx  # on the event loop, as `lookup`
     with refusals_logged(actor, ctx, "batch", code):
-        out = actions_use.record_batch(db, actor, code, body.keys, body.fields, ctx)
-    db.commit()  # a read: end it here, in the route's thread; the records follow by group commit
+        out = await actions_use.record_batch(db, actor, code, body.keys, body.fields, ctx)
     return model_json(out)
 
 

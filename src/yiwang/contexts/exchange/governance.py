@@ -7,8 +7,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
+import anyio
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
@@ -19,7 +21,7 @@ from yiwang.contexts.exchange.masking import mask_value
 from yiwang.contexts.exchange.models import Grant
 from yiwang.contexts.exchange.policies import Plan, UseTarget, grant_refusal, plan_read
 from yiwang.contexts.exchange.sources import SOURCE_TABLES
-from yiwang.core import audit, codes, crypto, deferred, group_commit
+from yiwang.core import audit, codes, crypto, deferred, group_commit, reads
 from yiwang.core.actor import Actor
 from yiwang.core.cache import TTLCache
 from yiwang.core.db import utcnow
@@ -53,14 +55,16 @@ def resource_info(session: Session, code: str) -> catalog.ResourceInfo:
 
 def serves(resource: catalog.ResourceInfo) -> bool:
     """Whether the resource's source table exists and has a column for every catalogued field."""
-    table = SOURCE_TABLES.get(resource.source_table)
+    return _serves(resource.source_table, tuple((n, f.data_type) for n, f in resource.fields.items()))
+
+
+@lru_cache(maxsize=256)
+def _serves(source_table: str, fields: tuple[tuple[str, str], ...]) -> bool:
+    table = SOURCE_TABLES.get(source_table)
     if table is None:
         return False
     names = set(table.c.keys())
-    return all(
-        ({f"{n}_enc", f"{n}_idx"} if f.data_type == "id_number" else {n}) <= names
-        for n, f in resource.fields.items()
-    )
+    return all(({f"{n}_enc", f"{n}_idx"} if kind == "id_number" else {n}) <= names for n, kind in fields)
 
 
 _usable: TTLCache[tuple[int, int], Grant] = TTLCache()
@@ -98,6 +102,23 @@ def forget_grants() -> None:
 def use_target(session: Session, actor: Actor, code: str) -> tuple[catalog.ResourceInfo, UseTarget]:
     resource = resource_info(session, code)
     return resource, UseTarget(pick_grant(session, actor, resource), local_day(utcnow()))
+
+
+async def use_target_async(
+    session: Session, actor: Actor, code: str
+) -> tuple[catalog.ResourceInfo, UseTarget]:
+    """`use_target` for a route on the event loop: from the per-process caches when they hold
+    the catalog entry and a usable grant (most calls), else through the database, in a thread
+    for a request's read session (`core.reads`)."""
+    today = local_day(utcnow())
+    resource = catalog.cached_resource_for_exchange(code)
+    if resource is not None and actor.department_id is not None and serves(resource):
+        hit = _usable.get((actor.department_id, resource.id))
+        if hit is not None and grant_refusal(hit, today) is None:
+            return resource, UseTarget(hit, today)
+    if session.info.get(reads.READ_SESSION):
+        return await anyio.to_thread.run_sync(use_target, session, actor, code)
+    return use_target(session, actor, code)
 
 
 def read_plan(resource: catalog.ResourceInfo, grant: Grant, wanted: list[str] | None) -> Plan:

@@ -36,6 +36,7 @@ from yiwang.contexts.exchange.models import (
     UsageLog,
 )
 from yiwang.contexts.exchange.sources import SOURCE_TABLES, key_column
+from yiwang.core import reads
 from yiwang.core.cache import TTLCache
 from yiwang.core.codes import region_prefix
 from yiwang.core.db import insert_rows, insert_rows_raw
@@ -288,11 +289,29 @@ def fetch_by_keys(
     `IN (:keys)`."""
     if not keys:
         return []
+    return fetch(session, *_by_keys_call(session, table_name, fields, types, row_scope, key_field, keys))
+
+
+async def read_by_keys(
+    session: Session, table_name: str, fields: Sequence[str], types: dict[str, str], row_scope: str,
+    key_field: str, keys: Sequence[str],
+) -> list[dict[str, Any]]:  # fmt: skip
+    """`fetch_by_keys` for a route on the event loop: a request's read runs there without a
+    thread (`core.reads`); any other session reads as `fetch_by_keys` does."""
+    if not keys:
+        return []
+    stmt, params = _by_keys_call(session, table_name, fields, types, row_scope, key_field, keys)
+    return await reads.fetch(session, stmt, params, fetch)
+
+
+def _by_keys_call(
+    session: Session, table_name: str, fields: Sequence[str], types: dict[str, str], row_scope: str,
+    key_field: str, keys: Sequence[str],
+) -> tuple[Select[Any], dict[str, Any]]:  # fmt: skip
     shape = tuple((f, types[f]) for f in dict.fromkeys([*fields, key_field]))
     match = "one" if len(keys) == 1 else "any" if session.get_bind().dialect.name == "postgresql" else "in"
     stmt = _by_keys(table_name, tuple(fields), shape, row_scope, key_field, match)
-    params = {"keys": list(keys)} if len(keys) > 1 else {"key": keys[0]}
-    return fetch(session, stmt, params)
+    return stmt, ({"keys": list(keys)} if len(keys) > 1 else {"key": keys[0]})
 
 
 @lru_cache(maxsize=1024)

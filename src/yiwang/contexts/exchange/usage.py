@@ -15,13 +15,15 @@ from yiwang.contexts.exchange.governance import UseContext
 from yiwang.core import deferred
 from yiwang.core.actor import Actor
 from yiwang.core.db import transaction, utcnow
-from yiwang.core.errors import DomainError
+from yiwang.core.errors import DomainError, Unavailable
 
 
 @contextmanager
 def refusals_logged(actor: Actor, ctx: UseContext, op: str, resource_code: str) -> Iterator[None]:
     try:
         yield
+    except Unavailable:  # the server's fault (no database), not a decision about the call
+        raise
     except DomainError as exc:
         row = refusal_row({
             "at": utcnow(), "consumer": actor.label, "consumer_department_id": actor.department_id,

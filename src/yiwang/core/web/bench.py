@@ -5,10 +5,13 @@ so a governed call can be measured as a ratio against a bare primary-key read.""
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 from fastapi import APIRouter, Response
-from sqlalchemy import Table, select
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import Session
 
+from yiwang.core import reads
 from yiwang.core.db import Base
 from yiwang.core.errors import NotFound
 from yiwang.core.web.deps import ReadDB
@@ -17,16 +20,28 @@ router = APIRouter(prefix="/api/v1/_bench", include_in_schema=False)
 
 
 @router.get("/pk/{table}/{row_id}")
-def primary_key_read(table: str, row_id: int, db: ReadDB) -> Response:
-    """Written as the governed reads are: the same read-only unit of work (one round trip on
-    PostgreSQL), the session ended in the route's thread and the answer serialised once, so the
+async def primary_key_read(table: str, row_id: int, db: ReadDB) -> Response:
+    """Written as the governed reads are: on the event loop, the same read-only unit of work,
+    its one SELECT awaited on the same pool (`core.reads`), the answer serialised once, so the
     ratio prices the governance and nothing else."""
-    t: Table | None = Base.metadata.tables.get(table)
-    if t is None:
+    stmt = _by_id(table)
+    if stmt is None:
         raise NotFound("no such table")
-    row = db.execute(select(t).where(t.c.id == row_id)).mappings().first()
-    db.commit()
-    if row is None:
+    rows = await reads.fetch(db, stmt, {"row_id": row_id}, _on_session)
+    if not rows:
         raise NotFound("no such row")
-    out = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in row.items()}
+    out = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in rows[0].items()}
     return Response(json.dumps(out, ensure_ascii=False, default=str), media_type="application/json")
+
+
+@lru_cache(maxsize=64)
+def _by_id(table: str) -> Select[tuple[object, ...]] | None:
+    t = Base.metadata.tables.get(table)
+    return None if t is None else select(t).where(t.c.id == bindparam("row_id"))
+
+
+def _on_session(
+    session: Session, stmt: Select[tuple[object, ...]], params: dict[str, object]
+) -> list[dict[str, object]]:
+    result = session.execute(stmt, params)
+    return [dict(row) for row in result.mappings()]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from yiwang.core import deferred, group_commit
 from yiwang.core.db import new_read_session, new_session, reads_autocommit
 from yiwang.core.errors import Unavailable
+from yiwang.core.reads import READ_SESSION
 
 DURABLE_TIMEOUT = 30.0
 
@@ -43,6 +44,8 @@ class UnitOfWork:
     def __init__(self, read: bool = False) -> None:
         self.autocommit = read and reads_autocommit()
         self.session = new_read_session() if read else new_session()
+        if read:
+            self.session.info[READ_SESSION] = True  # `core.reads`: an async route reads on the loop
 
     async def __aenter__(self) -> Session:
         self.records = group_commit.open_scope()
