@@ -11,9 +11,11 @@ sent on a pool of psycopg async connections in autocommit (no BEGIN, no COMMIT, 
 one round trip). A connection the server dropped (a restart, a terminated backend) fails its
 statement: every idle connection of the pool is closed and the SELECT is sent once more on a
 new one; only a server that cannot be reached answers 503 with Retry-After (`Unavailable`).
-Statements bind strings, numbers and lists of them, which psycopg adapts as they are. On SQLite, and for a caller outside a request (CLI,
-jobs, tests: their own transaction), the statement runs on the caller's session: in a
-thread from a request (SQLite's read takes the file lock), inline otherwise.
+Statements bind strings, numbers and lists of them, which psycopg adapts as they are.
+
+On SQLite, and for a caller outside a request (CLI, jobs, tests: their own transaction), the
+statement runs on the caller's session: in a thread from a request (SQLite's read takes the
+file lock), inline otherwise.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 
 import anyio
 import psycopg
-from sqlalchemy import Select
+from sqlalchemy import Engine, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -88,8 +90,9 @@ class _Pool:
     """Autocommit connections of one event loop (a psycopg async connection waits on the loop
     that uses it), at most `db_pool_size`; opened when first needed, kept while they work."""
 
-    def __init__(self, url: str, size: int) -> None:
-        self.url, self.size, self.opened = url, size, 0
+    def __init__(self, engine: Engine, size: int) -> None:
+        self.engine, self.size, self.opened = engine, size, 0
+        self.url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self.idle: list[psycopg.AsyncConnection[Any]] = []
         self.waiting: deque[asyncio.Future[psycopg.AsyncConnection[Any] | None]] = deque()
 
@@ -152,11 +155,10 @@ _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pool] = weakref.We
 
 
 def _pool() -> _Pool:
-    loop = asyncio.get_running_loop()
-    url = get_engine().url.set(drivername="postgresql").render_as_string(hide_password=False)
+    loop, engine = asyncio.get_running_loop(), get_engine()
     pool = _pools.get(loop)
-    if pool is None or pool.url != url:  # first use on this loop, or another database (tests)
-        pool = _pools[loop] = _Pool(url, get_settings().db_pool_size)
+    if pool is None or pool.engine is not engine:  # first use on this loop, or another database (tests)
+        pool = _pools[loop] = _Pool(engine, get_settings().db_pool_size)
     return pool
 
 

@@ -77,16 +77,20 @@ def pick_grant(session: Session, actor: Actor, resource: catalog.ResourceInfo) -
     if actor.department_id is None:
         return None
     today = local_day(utcnow())
-    key = (actor.department_id, resource.id)
-    hit = _usable.get(key)
-    if hit is not None and grant_refusal(hit, today) is None:
+    hit = _cached_grant(actor.department_id, resource, today)
+    if hit is not None:
         return hit
     grants = repo.grants_for(session, actor.department_id, resource.id)
     usable = next((g for g in grants if grant_refusal(g, today) is None), None)
     if usable is not None:
-        _usable.put(key, _detached(usable))
+        _usable.put((actor.department_id, resource.id), _detached(usable))
         return usable
     return grants[0] if grants else None
+
+
+def _cached_grant(department_id: int, resource: catalog.ResourceInfo, today: date) -> Grant | None:
+    hit = _usable.get((department_id, resource.id))
+    return hit if hit is not None and grant_refusal(hit, today) is None else None
 
 
 def _detached(g: Grant) -> Grant:
@@ -113,8 +117,8 @@ async def use_target_async(
     today = local_day(utcnow())
     resource = catalog.cached_resource_for_exchange(code)
     if resource is not None and actor.department_id is not None and serves(resource):
-        hit = _usable.get((actor.department_id, resource.id))
-        if hit is not None and grant_refusal(hit, today) is None:
+        hit = _cached_grant(actor.department_id, resource, today)
+        if hit is not None:
             return resource, UseTarget(hit, today)
     if session.info.get(reads.READ_SESSION):
         return await anyio.to_thread.run_sync(use_target, session, actor, code)

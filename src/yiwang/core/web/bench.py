@@ -9,10 +9,9 @@ from functools import lru_cache
 
 from fastapi import APIRouter, Response
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import Session
 
 from yiwang.core import reads
-from yiwang.core.db import Base
+from yiwang.core.db import Base, fetch_rows
 from yiwang.core.errors import NotFound
 from yiwang.core.web.deps import ReadDB
 
@@ -27,7 +26,7 @@ async def primary_key_read(table: str, row_id: int, db: ReadDB) -> Response:
     stmt = _by_id(table)
     if stmt is None:
         raise NotFound("no such table")
-    rows = await reads.fetch(db, stmt, {"row_id": row_id}, _on_session)
+    rows = await reads.fetch(db, stmt, {"row_id": row_id}, fetch_rows)
     if not rows:
         raise NotFound("no such row")
     out = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in rows[0].items()}
@@ -38,10 +37,3 @@ async def primary_key_read(table: str, row_id: int, db: ReadDB) -> Response:
 def _by_id(table: str) -> Select[tuple[object, ...]] | None:
     t = Base.metadata.tables.get(table)
     return None if t is None else select(t).where(t.c.id == bindparam("row_id"))
-
-
-def _on_session(
-    session: Session, stmt: Select[tuple[object, ...]], params: dict[str, object]
-) -> list[dict[str, object]]:
-    result = session.execute(stmt, params)
-    return [dict(row) for row in result.mappings()]
