@@ -110,10 +110,17 @@ def insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def chain_head_locked_raw(conn: Any, lock_id: int) -> Callable[[], tuple[int, str]]:
-    """Queue (pipeline mode) the chain lock, held until commit, and then the head's read."""
+    """Queue (pipeline mode) the chain lock, held until commit, and then the head's read.
+
+    The head's read is planned on every run, never prepared: it has no parameters, so a
+    prepared statement keeps the one generic plan made at its fifth run, and on a young
+    table that plan is a sequential scan and sort (a page or two). The writer's connection
+    lives for days, the table grows by every answered call, and without an ANALYZE in
+    between (autovacuum off, or before it comes round) each batch read the whole table:
+    20 ms at 40,000 rows, and a writer backend using most of a core."""
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id,))
     head = conn.execute("SELECT chain_seq, chain_hash FROM audit_record WHERE chain_seq IS NOT NULL "
-                        "ORDER BY chain_seq DESC LIMIT 1")  # fmt: skip
+                        "ORDER BY chain_seq DESC LIMIT 1", prepare=False)  # fmt: skip
 
     def read() -> tuple[int, str]:
         row = head.fetchone()
