@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from yiwang.contexts import catalog, exchange, identity
-from yiwang.core import authz, db, jobs, logging, metrics, reads
+from yiwang.core import authz, db, group_commit, jobs, logging, metrics, reads
 from yiwang.core.web import errors, ops
 from yiwang.core.web.middleware import RequestContext
 from yiwang.settings import get_settings
@@ -91,6 +91,7 @@ def create_app(*, seal_in_background: bool = True) -> FastAPI:
                 anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         yield
         await reads.close_all()
+        await group_commit.close_loop_writer()
         if seal_in_background:
             runner.stop()
             from yiwang.core.audit_sealer import seal_all

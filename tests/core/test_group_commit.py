@@ -208,3 +208,129 @@ def test_the_writer_wakes_each_loop_once_per_batch() -> None:
 
     with ThreadPoolExecutor(1) as pool:
         assert pool.submit(asyncio.run, scenario()).result() == 1
+
+
+def _on_a_loop(scenario: Any) -> Any:
+    """Run `scenario()` as requests on an event loop would, then close that loop's writer.
+    In a thread of its own: the browser tests' driver may keep an event loop running in this one."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    async def run() -> Any:
+        try:
+            return await scenario()
+        finally:
+            await group_commit.close_loop_writer()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
+
+
+async def _request_on_loop(kind: Any, item: Any) -> Any:
+    """An async route's records: submitted and awaited on the loop (its loop writer on PostgreSQL)."""
+    import asyncio
+
+    async def run() -> Any:
+        records = group_commit.open_scope()
+        group_commit.submit(None, kind, item)  # type: ignore[arg-type]  # in a scope: no session used
+        try:
+            await records.durable(10)
+        except Exception as exc:
+            return exc
+        return "ok"
+
+    return await asyncio.get_running_loop().create_task(run())  # a task: a context of its own
+
+
+def _pg_only() -> None:
+    import os
+
+    if not os.environ["YIWANG_DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("the loop writer is PostgreSQL's (SQLite's records go to the writer thread)")
+
+
+def test_records_of_async_requests_are_committed_by_their_loops_writer_in_shared_batches() -> None:
+    """On the loop: many requests' audit rows in fewer transactions than requests, each request
+    released once its rows are committed and chained, no writer thread involved."""
+    import asyncio
+
+    _pg_only()
+    batches: list[int] = []
+    real = group_commit._commit_at_once_async
+
+    async def counting(conn: Any, jobs: list[Any]) -> bool:
+        batches.append(len(jobs))
+        return await real(conn, jobs)
+
+    def row(i: int) -> list[dict[str, Any]]:
+        return audit.prepare_many(SYSTEM, "test.loop_write", [("probe", i, None, None)])
+
+    async def scenario() -> list[Any]:
+        return list(await asyncio.gather(*(_request_on_loop(audit.ROWS, row(i)) for i in range(30))))
+
+    before = _count("test.loop_write")
+    group_commit._commit_at_once_async = counting  # type: ignore[assignment]
+    try:
+        out = _on_a_loop(scenario)
+    finally:
+        group_commit._commit_at_once_async = real  # type: ignore[assignment]
+    assert out == ["ok"] * 30
+    assert _count("test.loop_write") - before == 30
+    assert sum(batches) == 30 and len(batches) < 30
+    with transaction() as s:
+        unchained = s.execute(text("SELECT count(*) FROM audit_record WHERE action = 'test.loop_write' "
+                                   "AND chain_seq IS NULL")).scalar()  # fmt: skip
+        assert unchained == 0 and audit.verify(s).ok
+
+
+def test_a_batch_the_loop_writer_cannot_decide_goes_to_the_writer_thread() -> None:
+    """A record the fast path cannot take (here: every probe's check fails) is decided by the
+    writer thread's `Kind.write`: a refusal answers its own request only."""
+    import asyncio
+
+    _pg_only()
+    kind = _Probe()
+    kind.gate.set()
+
+    async def scenario() -> list[Any]:
+        return list(await asyncio.gather(*(_request_on_loop(kind, n) for n in ("a", "refuse", "b"))))
+
+    before = _count("test.probe_write")
+    out = _on_a_loop(scenario)
+    assert out[0] == out[2] == "ok" and isinstance(out[1], Conflict)
+    assert kind.refusals == ["refuse"]
+    assert _count("test.probe_write") - before == 2
+
+
+def test_the_loop_writer_survives_a_lost_connection() -> None:
+    """A writer connection the server dropped (a restart, a terminated backend): the batch in
+    hand is decided by the writer thread, so its request still answers with its rows committed,
+    and the next batch is written on the loop again, on a new connection."""
+    _pg_only()
+    writes: list[str] = []
+    real = group_commit._commit_at_once_async
+
+    async def spy(conn: Any, jobs: list[Any]) -> bool:
+        writes.append(conn.info.backend_pid)
+        return await real(conn, jobs)
+
+    def row(i: int) -> list[dict[str, Any]]:
+        return audit.prepare_many(SYSTEM, "test.loop_lost", [("probe", i, None, None)])
+
+    async def scenario() -> list[Any]:
+        out = [await _request_on_loop(audit.ROWS, row(0))]
+        with transaction() as s:
+            s.execute(text("SELECT pg_terminate_backend(:p)"), {"p": writes[0]})
+        out.append(await _request_on_loop(audit.ROWS, row(1)))  # fails on the loop, written by the thread
+        out.append(await _request_on_loop(audit.ROWS, row(2)))
+        return out
+
+    before = _count("test.loop_lost")
+    group_commit._commit_at_once_async = spy  # type: ignore[assignment]
+    try:
+        out = _on_a_loop(scenario)
+    finally:
+        group_commit._commit_at_once_async = real  # type: ignore[assignment]
+    assert out == ["ok"] * 3
+    assert _count("test.loop_lost") - before == 3
+    assert len(writes) == 3 and writes[0] == writes[1] != writes[2]

@@ -36,7 +36,8 @@ def _setup(client, fields, masked=None, quota=10_000, valid_to=None, consumer=CO
 
 def _usage(nonce: str) -> tuple[int, str | None] | None:
     with transaction() as s:
-        row = s.execute(text("SELECT status, refusal FROM usage_log WHERE nonce = :n OR nonce LIKE :r"),
+        row = s.execute(text("SELECT status, refusal FROM usage_log WHERE nonce = :n OR nonce LIKE :r "
+                             "ORDER BY id"),  # a replayed nonce: the call first logged under it
                         {"n": nonce, "r": f"refused:{refused_nonce_prefix(nonce)}:%"}).first()  # fmt: skip
     return (row[0], row[1]) if row else None
 
@@ -342,10 +343,16 @@ def test_plain_calls_are_accounted_on_the_fast_path_and_exceptions_on_the_carefu
     if not os.environ["YIWANG_DATABASE_URL"].startswith("postgresql"):
         pytest.skip("the fast path is PostgreSQL's")
     seen: list[str] = []
-    fast, careful = group_commit._commit_at_once, type(USES).write
+    fast, fast_on_loop = group_commit._commit_at_once, group_commit._commit_at_once_async
+    careful = type(USES).write
 
     def spy_fast(raw, jobs):  # type: ignore[no-untyped-def]
         ok = fast(raw, jobs)
+        seen.append("fast" if ok else "fell back")
+        return ok
+
+    async def spy_fast_on_loop(conn, jobs):  # type: ignore[no-untyped-def]  # lookups and batches
+        ok = await fast_on_loop(conn, jobs)
         seen.append("fast" if ok else "fell back")
         return ok
 
@@ -354,6 +361,7 @@ def test_plain_calls_are_accounted_on_the_fast_path_and_exceptions_on_the_carefu
         return careful(self, session, items)
 
     monkeypatch.setattr(group_commit, "_commit_at_once", spy_fast)
+    monkeypatch.setattr(group_commit, "_commit_at_once_async", spy_fast_on_loop)
     monkeypatch.setattr(type(USES), "write", spy_careful)
     grant, token = _setup(client, ["id_number", "name"], quota=16, consumer="330106-urban_management")
     key, pid = person_key("src_household", "330106")
@@ -438,14 +446,14 @@ def test_a_lookup_reads_on_the_event_loop_on_an_autocommit_connection(client) ->
     """A governed read sends one statement, the governed SELECT, on the read pool's autocommit
     async connection (no BEGIN, no COMMIT, no pre-ping round trip) from the event loop's own
     thread (no hop to the thread pool) once the catalog and grant are cached; nothing goes
-    through the ORM's engines, and its usage and audit rows still arrive by group commit
-    before the answer."""
+    through the ORM's engines, and its usage and audit rows arrive by group commit before the
+    answer, written by the loop's writer, on the loop's thread too."""
     import threading
 
     import psycopg
     from sqlalchemy import event
 
-    from yiwang.core import db, reads
+    from yiwang.core import db, group_commit, reads
 
     _pg_only()
     _grant, token = _setup(client, ["id_number", "name"], consumer="330106-education")
@@ -453,11 +461,16 @@ def test_a_lookup_reads_on_the_event_loop_on_an_autocommit_connection(client) ->
     url = f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}"
     assert client.get(url, headers=headers(token)).status_code == 200  # caches the catalog entry and grant
     sent: list[tuple[str, bool, str]] = []
+    written: list[tuple[str, str]] = []
     through_orm: list[str] = []
     real_execute = psycopg.AsyncConnection.execute
 
     async def spy(conn, query, *args, **kwargs):  # type: ignore[no-untyped-def]
-        sent.append((str(query).split()[0].upper(), conn.autocommit, threading.current_thread().name))
+        verb, thread = str(query).split()[0].upper(), threading.current_thread().name
+        if conn.info.parameter_status("application_name") == group_commit.APPLICATION_NAME:
+            written.append((verb, thread))
+        else:
+            sent.append((verb, conn.autocommit, thread))
         return await real_execute(conn, query, *args, **kwargs)
 
     def orm_spy(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
@@ -477,6 +490,9 @@ def test_a_lookup_reads_on_the_event_loop_on_an_autocommit_connection(client) ->
     assert [(verb, autocommit) for verb, autocommit, _thread in sent] == [("SELECT", True)]
     assert "AnyIO worker" not in sent[0][2]
     assert not [q for q in through_orm if "src_household" in q]
+    assert written[0][0] == "BEGIN" and written[-1][0] == "COMMIT"
+    assert {thread for _verb, thread in written} == {sent[0][2]}
+    assert not [q for q in through_orm if "usage_log" in q or "audit_record" in q]
     assert _usage(h["X-Request-Nonce"]) == (200, None)
     with transaction() as s:
         states = s.execute(text("SELECT state FROM pg_stat_activity WHERE datname = current_database() "
