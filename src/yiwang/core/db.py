@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
+from psycopg.types.json import Json
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -226,8 +227,9 @@ def insert_rows_raw(conn: Any, table_name: str, rows: list[dict[str, Any]], suff
     are in (at once, or at the end of the pipeline block in pipeline mode). None: no rows."""
     if not rows:
         return None
+    # psycopg sends the bytes orjson makes as they are (no str to decode and encode again)
     return conn.execute(_populate_sql(table_name, tuple(rows[0]), "%(rows)s", suffix),
-                        {"rows": orjson.dumps(rows).decode()})  # fmt: skip
+                        {"rows": Json(rows, dumps=orjson.dumps)})  # fmt: skip
 
 
 @lru_cache(maxsize=64)

@@ -151,19 +151,32 @@ def field_types(resource: catalog.ResourceInfo) -> dict[str, str]:
 
 
 def shape_row(resource: catalog.ResourceInfo, plan: Plan, row: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name in plan.fields:
-        kind = resource.fields[name].data_type
-        if kind == "id_number":
-            enc, idx = row[f"{name}_enc"], row[f"{name}_idx"]
-            value: Any = crypto.decrypt(enc, idx.encode()) if enc is not None else None
-        else:
-            value = row[name]
-        if name in plan.masked:
-            value = mask_value(kind, value)
-        elif isinstance(value, date):
-            value = value.isoformat()
-        out[name] = value
+    return shape_rows(resource, plan, [row])[0]
+
+
+def shape_rows(
+    resource: catalog.ResourceInfo, plan: Plan, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The answer's records: identity numbers decrypted, the plan's masked fields masked, dates
+    as ISO text. What to do with each field is worked out once for all rows (a batch has up to
+    1,000)."""
+    masked = set(plan.masked)
+    steps = [(name, resource.fields[name].data_type, name in masked) for name in plan.fields]
+    out = []
+    for row in rows:
+        shaped: dict[str, Any] = {}
+        for name, kind, hide in steps:
+            if kind == "id_number":
+                enc, idx = row[f"{name}_enc"], row[f"{name}_idx"]
+                value: Any = crypto.decrypt(enc, idx.encode()) if enc is not None else None
+            else:
+                value = row[name]
+            if hide:
+                value = mask_value(kind, value)
+            elif isinstance(value, date):
+                value = value.isoformat()
+            shaped[name] = value
+        out.append(shaped)
     return out
 
 
