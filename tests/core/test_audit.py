@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from yiwang.core import audit
+from yiwang.core import audit, group_commit
 from yiwang.core.actor import SYSTEM
 from yiwang.core.audit_sealer import seal_all
 from yiwang.core.db import get_engine, transaction
@@ -216,13 +216,14 @@ def test_the_writers_chain_head_read_is_never_a_frozen_plan() -> None:
         conn = raw.driver_connection
         conn.autocommit = True
         for i in range(8):  # psycopg prepares a statement at its fifth run
-            with conn.pipeline():
-                conn.execute("BEGIN")
-                head = audit.chain_head_locked(conn)
+            queued = group_commit.Statements()  # as the writer does: queued, then run in pipelines
+            queued.execute("BEGIN")
+            head = audit.chain_head_locked(queued)
+            group_commit._run(conn, queued.take())
             rows = audit.prepare_many(SYSTEM, "test.head_read", [("thing", i, None, None)])
-            with conn.pipeline():
-                audit.append_chained(conn, head(), rows)
-                conn.execute("COMMIT")
+            audit.append_chained(queued, head(), rows)
+            queued.execute("COMMIT")
+            group_commit._run(conn, queued.take())
         prepared = [r[0] for r in conn.execute("SELECT statement FROM pg_prepared_statements").fetchall()]
         conn.autocommit = False
     finally:
@@ -253,11 +254,14 @@ def test_verify_reads_one_snapshot_while_writers_append() -> None:
         raw = get_engine().raw_connection()
         try:
             conn = raw.driver_connection
-            head = audit.chain_head_locked(conn)
+            queued = group_commit.Statements()
+            head = audit.chain_head_locked(queued)
+            group_commit._run(conn, queued.take())
             rows = audit.prepare_many(
                 SYSTEM, "test.append_later", [("thing", i, None, None) for i in range(60)]
             )
-            audit.append_chained(conn, head(), rows)  # 60 rows: they reach a checkpoint
+            audit.append_chained(queued, head(), rows)  # 60 rows: they reach a checkpoint
+            group_commit._run(conn, queued.take())
             conn.commit()
         finally:
             raw.close()

@@ -130,8 +130,21 @@ def chain_head_locked_raw(conn: Any, lock_id: int) -> Callable[[], tuple[int, st
 
 
 def insert_linked_raw(conn: Any, rows: list[dict[str, Any]], checkpoints: list[dict[str, Any]]) -> None:
-    """Queue the INSERT of chained rows and of their checkpoints (bytea travels as \\x hex)."""
-    insert_rows_raw(conn, AuditRecord.__tablename__, rows)
+    """Queue the COPY of chained rows (a group-commit writer's `Statements`) and the INSERT of
+    their checkpoints (bytea travels as \\x hex)."""
+    if rows:
+        columns = tuple(rows[0])
+        detail = columns.index("detail")
+        as_json: dict[int, str | None] = {}  # the rows of one call share their detail: encoded once
+        values = []
+        for row in rows:
+            value = [row.get(c) for c in columns]
+            d = value[detail]
+            if (text := as_json.get(id(d), "")) == "":
+                text = as_json[id(d)] = None if d is None else orjson.dumps(d).decode()
+            value[detail] = text
+            values.append(tuple(value))
+        conn.copy(AuditRecord.__tablename__, columns, values)
     insert_rows_raw(conn, AuditCheckpoint.__tablename__,
                     [{**cp, "public_key": "\\x" + cp["public_key"].hex(), "signature": "\\x" + cp["signature"].hex()}
                      for cp in checkpoints])  # fmt: skip
