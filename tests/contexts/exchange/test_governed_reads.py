@@ -551,3 +551,39 @@ def _kill_read_connections(application_name: str) -> int:
         return int(s.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                                   "WHERE datname = current_database() AND application_name = :a"),
                              {"a": application_name}).scalar_one())  # fmt: skip
+
+
+def test_calls_that_miss_the_cache_together_load_the_grant_once(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """When the per-process entries expire, every call in flight misses at once: one of them
+    loads the catalog entry and grant (in a thread, from the database), the others wait for it
+    and answer from the cache, and all of them answer."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from yiwang.contexts.exchange import governance
+    from yiwang.core import cache
+
+    _pg_only()
+    _grant, token = _setup(client, ["id_number", "name"], consumer="330106-civil_affairs")
+    key, _pid = person_key("src_household", "330106")
+    url = f"/api/v1/exchange/resources/{HOUSEHOLD}/records/{key}"
+    assert client.get(url, headers=headers(token)).status_code == 200  # the token is cached
+    loads, real, started = [], governance.use_target, threading.Event()
+
+    def slow_load(session, actor, code):  # type: ignore[no-untyped-def]
+        loads.append(code)
+        started.set()
+        time.sleep(0.3)  # the others arrive meanwhile
+        return real(session, actor, code)
+
+    monkeypatch.setattr(governance, "use_target", slow_load)
+    governance._usable.clear()  # the grant expired; the bearer token and catalog entry did not
+    with ThreadPoolExecutor(6) as pool:
+        first = pool.submit(client.get, url, headers=headers(token))
+        assert started.wait(5)
+        rest = [pool.submit(client.get, url, headers=headers(token)) for _ in range(5)]
+        answers = [f.result() for f in [first, *rest]]
+    assert [r.status_code for r in answers] == [200] * 6
+    assert loads == [HOUSEHOLD]
+    cache.clear_all()

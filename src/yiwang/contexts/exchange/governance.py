@@ -4,6 +4,7 @@ log + one audit record per subject, replay check and quota, group-committed: `ac
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -114,15 +115,41 @@ async def use_target_async(
     """`use_target` for a route on the event loop: from the per-process caches when they hold
     the catalog entry and a usable grant (most calls), else through the database, in a thread
     for a request's read session (`core.reads`)."""
-    today = local_day(utcnow())
-    resource = catalog.cached_resource_for_exchange(code)
-    if resource is not None and actor.department_id is not None and serves(resource):
-        hit = _cached_grant(actor.department_id, resource, today)
+    hit = _cached_target(actor, code)
+    if hit is not None:
+        return hit
+    if not session.info.get(reads.READ_SESSION):
+        return use_target(session, actor, code)
+    # When the entries expire, every call in flight misses at once (32 at 32 connections, every
+    # `cache_seconds`): one of them loads them, the others wait for it and read the cache.
+    key, loop = (actor.department_id, code), asyncio.get_running_loop()
+    loading = _loading.get(key)
+    if loading is not None and loading.get_loop() is loop:
+        await asyncio.shield(loading)  # a waiter that gives up must not cancel the others' load
+        hit = _cached_target(actor, code)
         if hit is not None:
-            return resource, UseTarget(hit, today)
-    if session.info.get(reads.READ_SESSION):
+            return hit
+        return await anyio.to_thread.run_sync(use_target, session, actor, code)  # nothing usable cached
+    loading = _loading[key] = loop.create_future()
+    try:
         return await anyio.to_thread.run_sync(use_target, session, actor, code)
-    return use_target(session, actor, code)
+    finally:
+        if _loading.get(key) is loading:
+            del _loading[key]
+        loading.set_result(None)
+
+
+_loading: dict[tuple[int | None, str], asyncio.Future[None]] = {}  # misses being loaded, on a loop's thread
+
+
+def _cached_target(actor: Actor, code: str) -> tuple[catalog.ResourceInfo, UseTarget] | None:
+    """The catalog entry and a usable grant, when the per-process caches hold both."""
+    resource = catalog.cached_resource_for_exchange(code)
+    if resource is None or actor.department_id is None or not serves(resource):
+        return None
+    today = local_day(utcnow())
+    grant = _cached_grant(actor.department_id, resource, today)
+    return (resource, UseTarget(grant, today)) if grant is not None else None
 
 
 def read_plan(resource: catalog.ResourceInfo, grant: Grant, wanted: list[str] | None) -> Plan:
