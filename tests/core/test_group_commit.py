@@ -242,6 +242,11 @@ async def _request_on_loop(kind: Any, item: Any) -> Any:
     return await asyncio.get_running_loop().create_task(run())  # a task: a context of its own
 
 
+def _row(action: str, i: int) -> list[dict[str, Any]]:
+    """One audit row to group-commit (what `audit.record_read` submits)."""
+    return audit.prepare_many(SYSTEM, action, [("probe", i, None, None)])
+
+
 def _pg_only() -> None:
     import os
 
@@ -249,7 +254,9 @@ def _pg_only() -> None:
         pytest.skip("the loop writer is PostgreSQL's (SQLite's records go to the writer thread)")
 
 
-def test_records_of_async_requests_are_committed_by_their_loops_writer_in_shared_batches() -> None:
+def test_records_of_async_requests_are_committed_by_their_loops_writer_in_shared_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """On the loop: many requests' audit rows in fewer transactions than requests, each request
     released once its rows are committed and chained, no writer thread involved."""
     import asyncio
@@ -262,18 +269,13 @@ def test_records_of_async_requests_are_committed_by_their_loops_writer_in_shared
         batches.append(len(jobs))
         return await real(conn, jobs)
 
-    def row(i: int) -> list[dict[str, Any]]:
-        return audit.prepare_many(SYSTEM, "test.loop_write", [("probe", i, None, None)])
-
     async def scenario() -> list[Any]:
-        return list(await asyncio.gather(*(_request_on_loop(audit.ROWS, row(i)) for i in range(30))))
+        return list(await asyncio.gather(*(_request_on_loop(audit.ROWS, _row("test.loop_write", i))
+                                           for i in range(30))))  # fmt: skip
 
     before = _count("test.loop_write")
-    group_commit._commit_at_once_async = counting  # type: ignore[assignment]
-    try:
-        out = _on_a_loop(scenario)
-    finally:
-        group_commit._commit_at_once_async = real  # type: ignore[assignment]
+    monkeypatch.setattr(group_commit, "_commit_at_once_async", counting)
+    out = _on_a_loop(scenario)
     assert out == ["ok"] * 30
     assert _count("test.loop_write") - before == 30
     assert sum(batches) == 30 and len(batches) < 30
@@ -302,7 +304,7 @@ def test_a_batch_the_loop_writer_cannot_decide_goes_to_the_writer_thread() -> No
     assert _count("test.probe_write") - before == 2
 
 
-def test_the_loop_writer_survives_a_lost_connection() -> None:
+def test_the_loop_writer_survives_a_lost_connection(monkeypatch: pytest.MonkeyPatch) -> None:
     """A writer connection the server dropped (a restart, a terminated backend): the batch in
     hand is decided by the writer thread, so its request still answers with its rows committed,
     and the next batch is written on the loop again, on a new connection."""
@@ -314,23 +316,84 @@ def test_the_loop_writer_survives_a_lost_connection() -> None:
         writes.append(conn.info.backend_pid)
         return await real(conn, jobs)
 
-    def row(i: int) -> list[dict[str, Any]]:
-        return audit.prepare_many(SYSTEM, "test.loop_lost", [("probe", i, None, None)])
-
     async def scenario() -> list[Any]:
-        out = [await _request_on_loop(audit.ROWS, row(0))]
+        out = [await _request_on_loop(audit.ROWS, _row("test.loop_lost", 0))]
         with transaction() as s:
             s.execute(text("SELECT pg_terminate_backend(:p)"), {"p": writes[0]})
-        out.append(await _request_on_loop(audit.ROWS, row(1)))  # fails on the loop, written by the thread
-        out.append(await _request_on_loop(audit.ROWS, row(2)))
+        out.append(await _request_on_loop(audit.ROWS, _row("test.loop_lost", 1)))  # to the thread
+        out.append(await _request_on_loop(audit.ROWS, _row("test.loop_lost", 2)))
         return out
 
     before = _count("test.loop_lost")
-    group_commit._commit_at_once_async = spy  # type: ignore[assignment]
-    try:
-        out = _on_a_loop(scenario)
-    finally:
-        group_commit._commit_at_once_async = real  # type: ignore[assignment]
+    monkeypatch.setattr(group_commit, "_commit_at_once_async", spy)
+    out = _on_a_loop(scenario)
     assert out == ["ok"] * 3
     assert _count("test.loop_lost") - before == 3
     assert len(writes) == 3 and writes[0] == writes[1] != writes[2]
+
+
+def test_a_record_handed_to_the_thread_is_dropped_when_its_request_gave_up() -> None:
+    """A record the loop's fast path could not decide waits for the writer thread; if its
+    request stops waiting first (it answered 503, "not answered"), the record is never written."""
+
+    _pg_only()
+    kind = _Probe()
+    busy: dict[str, Any] = {}
+    holder = threading.Thread(target=_request, args=(kind, "first", busy))
+    holder.start()
+    assert kind.entered.wait(5)  # the writer thread holds "first" at the gate
+
+    async def scenario() -> Any:
+        records = group_commit.open_scope()
+        group_commit.submit(None, kind, "late")  # type: ignore[arg-type]  # fast path fails: to the thread
+        with pytest.raises(TimeoutError):
+            await records.durable(0.2)
+        return records
+
+    before = _count("test.probe_write")
+    records = _on_a_loop(scenario)
+    kind.gate.set()
+    holder.join(10)
+    assert busy == {"first": "ok"}
+    assert _count("test.probe_write") - before == 1  # "first" only
+    assert "late" not in kind.refusals and sum(kind.batches) == 1
+    assert isinstance(records.jobs[0].done.exception(5), TimeoutError)
+
+
+@pytest.mark.parametrize("committed", [True, False])
+def test_a_batch_whose_commit_answer_was_lost_is_written_once(
+    committed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection breaks after COMMIT was sent (or the task is cancelled): the writer
+    thread asks the server whether that transaction committed. If it did, the requests answer
+    at once and nothing is written twice; if not, their records are written now."""
+    import psycopg
+
+    _pg_only()
+    real = group_commit._run_async
+    runs = {"n": 0}
+
+    async def lose_the_commit_answer(conn: Any, parts: list[Any]) -> None:
+        runs["n"] += 1
+        final = any(isinstance(p, list) and any(q.sql == "COMMIT" for q in p) for p in parts)
+        if final and runs["n"] == 2:  # the first batch's second pipeline
+            if committed:
+                await real(conn, parts)
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        await real(conn, parts)
+
+    action = f"test.lost_{committed}"
+
+    async def scenario() -> list[Any]:
+        return [await _request_on_loop(audit.ROWS, _row(action, i)) for i in range(2)]
+
+    before = _count(action)
+    monkeypatch.setattr(group_commit, "_run_async", lose_the_commit_answer)
+    out = _on_a_loop(scenario)
+    assert out == ["ok", "ok"]
+    assert _count(action) - before == 2  # each row once
+    from yiwang.core.audit_sealer import seal_all
+
+    seal_all()
+    with transaction() as s:
+        assert audit.verify(s).ok

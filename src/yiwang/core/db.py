@@ -113,6 +113,13 @@ def _session_factory() -> sessionmaker[Session]:
 READ_APPLICATION_NAME = "yiwang-read"  # how the read pool's connections show in pg_stat_activity
 
 
+def driver_connect_args(engine: Engine) -> dict[str, Any]:
+    """What psycopg's own `connect` takes for the engine's database (host, dbname, user,
+    password, port and any query options), for connections outside the engine's pools."""
+    _args, kwargs = engine.dialect.create_connect_args(engine.url)
+    return {k: v for k, v in kwargs.items() if k != "context"}  # SQLAlchemy's adapters stay its own
+
+
 def reads_autocommit() -> bool:
     """Whether `new_read_session` gives an autocommit session (PostgreSQL) or a plain one (SQLite)."""
     return not get_settings().database_url.startswith("sqlite")

@@ -29,6 +29,8 @@ waiting loop once per batch.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
 import queue
 import threading
@@ -45,7 +47,7 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from yiwang.core.db import get_engine, reads_autocommit
+from yiwang.core.db import driver_connect_args, get_engine, reads_autocommit
 from yiwang.core.errors import DomainError
 from yiwang.core.metrics import GROUP_COMMIT_BATCH as BATCH_SIZE
 
@@ -143,6 +145,18 @@ class AtOnce:
     conn: Statements = field(default_factory=Statements)
     checks: list[Callable[[], bool]] = field(default_factory=list)
     audit_rows: list[dict[str, Any]] = field(default_factory=list)
+    xid: Queued | None = (
+        None  # the transaction's id, to ask whether a COMMIT whose answer was lost went through
+    )
+
+
+class UnknownOutcome(Exception):
+    """A batch's COMMIT was sent and its answer lost (the connection broke, or the task was
+    cancelled): `xid` says whether it committed (`pg_xact_status`)."""
+
+    def __init__(self, xid: str) -> None:
+        super().__init__(f"outcome of transaction {xid} unknown")
+        self.xid = xid
 
 
 @dataclass
@@ -152,6 +166,7 @@ class _Job(Generic[T]):
     done: Future[None]
     scope: Scope
     handed_over: bool = False  # taken by a loop writer that left the decision to the writer thread
+    xid: str | None = None  # handed over with the transaction whose COMMIT may have written it
 
 
 class Scope:
@@ -160,6 +175,7 @@ class Scope:
     def __init__(self, loop: asyncio.AbstractEventLoop | None) -> None:
         self.jobs: list[_Job[Any]] = []
         self.loop = loop  # the request's event loop, woken by the writer (None: wait in a thread)
+        self.gave_up = False  # the request stopped waiting: a record handed over is not written
         self._waiter: asyncio.Future[None] | None = None
 
     def __bool__(self) -> bool:
@@ -197,8 +213,9 @@ class Scope:
         self._raise_first()
 
     def cancel(self) -> None:
+        self.gave_up = True
         for job in self.jobs:
-            job.done.cancel()  # only the ones the writer has not taken
+            job.done.cancel()  # only the ones no writer has taken
 
     def _all_done(self) -> bool:
         return all(job.done.done() for job in self.jobs)
@@ -258,6 +275,10 @@ def _loop_writer(scope: Scope) -> _LoopWriter | None:
     engine = get_engine()
     writer = _loop_writers.get(loop)
     if writer is None or writer.engine is not engine:  # first use on this loop, or another database (tests)
+        if writer is not None and writer.task is None:
+            closing = loop.create_task(writer.close())
+            _closing.add(closing)
+            closing.add_done_callback(_closing.discard)
         writer = _loop_writers[loop] = _LoopWriter(engine)
     return writer
 
@@ -292,12 +313,29 @@ class _Writer:
                 jobs.append(self._queue.get_nowait())
             except queue.Empty:
                 break
-        return [j for j in jobs if j.handed_over or j.done.set_running_or_notify_cancel()]
+        taken = []
+        for j in jobs:
+            if not j.handed_over:
+                if j.done.set_running_or_notify_cancel():
+                    taken.append(j)
+            elif j.scope.gave_up:  # its request already answered 503: never write it now
+                j.done.set_exception(TimeoutError("the request stopped waiting"))
+            else:
+                taken.append(j)
+        return taken
 
     def _write(self, jobs: list[_Job[Any]]) -> None:
+        jobs = self._unless_committed(jobs)
+        if not jobs:
+            return
         BATCH_SIZE.observe(len(jobs))
         try:  # jobs a loop writer handed over already failed the fast path: straight to `write`
             outcomes = self._commit(jobs, at_once=not any(j.handed_over for j in jobs))
+        except UnknownOutcome as unknown:  # on this thread's connection
+            for job in jobs:
+                job.xid = unknown.xid
+            self._write(jobs)
+            return
         except Exception as exc:  # the whole batch failed (nothing committed): each job on its own
             if len(jobs) == 1:
                 log.exception("group commit failed")
@@ -314,6 +352,26 @@ class _Writer:
                     _report(one)
             return
         _report(outcomes)  # outside the try: a committed batch is never retried
+
+    def _unless_committed(self, jobs: list[_Job[Any]]) -> list[_Job[Any]]:
+        """Settle the jobs of a transaction whose COMMIT went through though its answer was lost;
+        the others are still to write."""
+        rest = []
+        verdicts: dict[str, bool] = {}
+        for job in jobs:
+            if job.xid is None:
+                rest.append(job)
+                continue
+            if job.xid not in verdicts:
+                verdicts[job.xid] = _committed(job.xid)
+                log.warning("group commit: transaction %s whose answer was lost %s", job.xid,
+                            "committed" if verdicts[job.xid] else "did not commit: writing it again")  # fmt: skip
+            if verdicts[job.xid]:
+                _report([(job, None)])
+            else:
+                job.xid = None
+                rest.append(job)
+        return rest
 
     def _commit(
         self, jobs: list[_Job[Any]], at_once: bool = True
@@ -356,6 +414,7 @@ def _first_half(jobs: list[_Job[Any]]) -> tuple[AtOnce, Callable[[], tuple[int, 
 
     batch = AtOnce()
     batch.conn.execute("BEGIN")
+    batch.xid = batch.conn.execute("SELECT pg_current_xact_id()::text")
     for group in _by_kind(jobs):
         group[0].kind.write_at_once(batch, [j.item for j in group])
     head = audit.chain_head_locked(batch.conn) if batch.audit_rows else None
@@ -384,10 +443,16 @@ def _commit_at_once(raw: Any, jobs: list[_Job[Any]]) -> bool:
         batch, head = _first_half(jobs)
         _run(raw, batch.conn.take())
         done = _second_half(batch, head)
-        _run(raw, batch.conn.take())
+        try:
+            _run(raw, batch.conn.take())
+        except Exception as exc:
+            if done:  # COMMIT was sent
+                raise UnknownOutcome(_xid(batch)) from exc
+            raise
         return done
     except BaseException:
-        raw.rollback()
+        with contextlib.suppress(Exception):  # a broken connection: it is dropped by the caller
+            raw.rollback()
         raise
     finally:
         if raw.pgconn.transaction_status == TransactionStatus.IDLE:  # else the connection is dropped
@@ -414,8 +479,37 @@ async def _commit_at_once_async(conn: psycopg.AsyncConnection[Any], jobs: list[_
     batch, head = _first_half(jobs)
     await _run_async(conn, batch.conn.take())
     done = _second_half(batch, head)
-    await _run_async(conn, batch.conn.take())
+    try:
+        await _run_async(conn, batch.conn.take())
+    except BaseException as exc:
+        if done:  # COMMIT was sent; cancelled or broken before its answer came
+            raise UnknownOutcome(_xid(batch)) from exc
+        raise
     return done
+
+
+def _xid(batch: AtOnce) -> str:
+    assert batch.xid is not None and batch.xid.rows, "the first pipeline reads the transaction id"
+    return str(batch.xid.rows[0][0])
+
+
+def _committed(xid: str, wait: float = 10.0) -> bool:
+    """Whether transaction `xid` committed, asked on a new connection (on the writer thread),
+    waiting while the server still has it in progress."""
+    from sqlalchemy import text
+
+    deadline = time.monotonic() + wait
+    try:
+        with get_engine().connect() as conn:
+            while True:
+                status = conn.execute(text("SELECT pg_xact_status(CAST(:x AS xid8))"), {"x": xid}).scalar()
+                conn.rollback()
+                if status != "in progress" or time.monotonic() > deadline:
+                    return status == "committed"
+                time.sleep(0.05)
+    except Exception:
+        log.exception("group commit: could not ask whether transaction %s committed", xid)
+        return False
 
 
 async def _run_async(conn: psycopg.AsyncConnection[Any], parts: list[list[Queued] | CopyRows]) -> None:
@@ -441,15 +535,17 @@ class _LoopWriter:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self.pending: list[_Job[Any]] = []
         self.task: asyncio.Task[None] | None = None
         self.conn: psycopg.AsyncConnection[Any] | None = None
 
     def put(self, job: _Job[Any]) -> None:
         self.pending.append(job)
-        if self.task is None:
-            self.task = asyncio.get_running_loop().create_task(self._run(), name="group-commit")
+        if self.task is None or self.task.done():  # (done: cancelled before it ever ran)
+            # a context of its own, not the first request's (its request id, its scope)
+            self.task = asyncio.get_running_loop().create_task(
+                self._run(), name="group-commit", context=contextvars.Context()
+            )
 
     async def _run(self) -> None:
         try:
@@ -470,15 +566,18 @@ class _LoopWriter:
         try:
             if self.conn is None or self.conn.closed:
                 self.conn = await psycopg.AsyncConnection.connect(
-                    self.url, autocommit=True, application_name=APPLICATION_NAME, options="-c timezone=UTC"
-                )
+                    **driver_connect_args(self.engine), autocommit=True, application_name=APPLICATION_NAME,
+                    options="-c timezone=UTC",
+                )  # fmt: skip
             done = await _commit_at_once_async(self.conn, jobs)
-        except BaseException as exc:  # nothing committed; the connection's state is unknown
+        except BaseException as exc:  # the connection's state is unknown; the thread decides the jobs
+            unknown = exc if isinstance(exc, UnknownOutcome) else None
+            _hand_over(jobs, unknown.xid if unknown else None)  # first: closing may be cancelled too
             await self.close()
-            _hand_over(jobs)
-            if not isinstance(exc, Exception):
-                raise  # cancelled (the server stops): the writer thread still decides the jobs
-            log.warning("group commit on the loop failed (%s); handed to the writer thread", exc)
+            cause = exc.__cause__ if unknown else exc
+            if cause is not None and not isinstance(cause, Exception):
+                raise cause from None  # cancelled (the server stops)
+            log.warning("group commit on the loop failed (%s); handed to the writer thread", cause)
             return
         if not done:  # rolled back: a record needs `Kind.write`'s decision
             _hand_over(jobs)
@@ -492,13 +591,16 @@ class _LoopWriter:
             await conn.close()  # an open transaction is rolled back by the server
 
 
-def _hand_over(jobs: list[_Job[Any]]) -> None:
+def _hand_over(jobs: list[_Job[Any]], xid: str | None = None) -> None:
+    """To the writer thread, which decides each job (after asking whether `xid`, a transaction
+    whose COMMIT may have written them, did)."""
     writer = _writer()
     for job in jobs:
-        job.handed_over = True
+        job.handed_over, job.xid = True, xid
         writer.put(job)
 
 
+_closing: set[asyncio.Task[None]] = set()  # writers of a previous database, closing
 _loop_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopWriter] = weakref.WeakKeyDictionary()
 
 

@@ -33,7 +33,7 @@ from sqlalchemy import Engine, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from yiwang.core.db import get_engine, reads_autocommit
+from yiwang.core.db import driver_connect_args, get_engine, reads_autocommit
 from yiwang.core.errors import Unavailable
 from yiwang.settings import get_settings
 
@@ -92,7 +92,6 @@ class _Pool:
 
     def __init__(self, engine: Engine, size: int) -> None:
         self.engine, self.size, self.opened = engine, size, 0
-        self.url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self.idle: list[psycopg.AsyncConnection[Any]] = []
         self.waiting: deque[asyncio.Future[psycopg.AsyncConnection[Any] | None]] = deque()
 
@@ -104,7 +103,7 @@ class _Pool:
                 self.opened += 1
                 try:
                     return await psycopg.AsyncConnection.connect(
-                        self.url,
+                        **driver_connect_args(self.engine),
                         autocommit=True,
                         application_name=APPLICATION_NAME,
                         options="-c timezone=UTC",
