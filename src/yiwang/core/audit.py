@@ -36,17 +36,15 @@ _ENTERPRISE = "subject_enterprise_id IS NOT NULL"
 
 class AuditRecord(Base):
     __tablename__ = "audit_record"
-    # The sealer's work list: rows not yet linked into the chain. Most rows are chained as they
-    # are inserted, so without this index finding "none left" reads the whole table, every run
-    # of the sealer, under the chain lock every writer waits for.
-    # A person's or an enterprise's uses of their data (`for_subject`): each row is about one of
-    # them or none, so each subject index holds only the rows that have that subject; every
-    # index costs each insert (a batch call writes up to 1,000 rows), and none is kept for a
-    # column nothing looks rows up by.
+    # Every index costs each insert (a batch call writes up to 1,000 rows): none is kept for a
+    # column nothing looks rows up by, and each holds only the rows it is for.
     __table_args__ = (
-        Index(
-            "ix_audit_record_unsealed", "id", postgresql_where=text(_UNSEALED), sqlite_where=text(_UNSEALED)
-        ),
+        # The sealer's work list: rows not yet linked into the chain. Most rows are chained as
+        # they are inserted, so without it finding "none left" reads the whole table, every run
+        # of the sealer, under the chain lock every writer waits for.
+        Index("ix_audit_record_unsealed", "id", postgresql_where=text(_UNSEALED), sqlite_where=text(_UNSEALED)),
+        # A person's or an enterprise's uses of their data (`for_subject`): a row is about one
+        # of them or neither.
         Index("ix_audit_record_subject_person_id", "subject_person_id",
               postgresql_where=text(_PERSON), sqlite_where=text(_PERSON)),
         Index("ix_audit_record_subject_enterprise_id", "subject_enterprise_id",

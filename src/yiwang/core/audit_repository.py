@@ -140,9 +140,9 @@ def insert_linked_raw(conn: Any, rows: list[dict[str, Any]], checkpoints: list[d
         for row in rows:
             value = [row.get(c) for c in columns]
             d = value[detail]
-            if (text := as_json.get(id(d), "")) == "":
-                text = as_json[id(d)] = None if d is None else orjson.dumps(d).decode()
-            value[detail] = text
+            if id(d) not in as_json:
+                as_json[id(d)] = None if d is None else orjson.dumps(d).decode()
+            value[detail] = as_json[id(d)]
             values.append(tuple(value))
         conn.copy(AuditRecord.__tablename__, columns, values)
     insert_rows_raw(conn, AuditCheckpoint.__tablename__,

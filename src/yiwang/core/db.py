@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
+import psycopg
 from psycopg.types.json import Json
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -57,6 +58,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_PG_CONNECT_ARGS: dict[str, Any] = {
+    "options": "-c timezone=UTC"
+}  # every PostgreSQL connection's session settings
+
+
 def make_engine(url: str, pool_size: int = 20) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
@@ -95,7 +101,7 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"options": "-c timezone=UTC"},
+        connect_args=_PG_CONNECT_ARGS,
     )
 
 
@@ -113,11 +119,15 @@ def _session_factory() -> sessionmaker[Session]:
 READ_APPLICATION_NAME = "yiwang-read"  # how the read pool's connections show in pg_stat_activity
 
 
-def driver_connect_args(engine: Engine) -> dict[str, Any]:
-    """What psycopg's own `connect` takes for the engine's database (host, dbname, user,
-    password, port and any query options), for connections outside the engine's pools."""
+async def connect_async(engine: Engine, application_name: str) -> psycopg.AsyncConnection[Any]:
+    """An autocommit psycopg async connection to the engine's database, outside its pools (a
+    loop's reads and group-commit writer), with the session settings the engines give theirs.
+    The connect arguments come from the dialect (host, dbname, user, password, port, query
+    options), not a rendered URL."""
     _args, kwargs = engine.dialect.create_connect_args(engine.url)
-    return {k: v for k, v in kwargs.items() if k != "context"}  # SQLAlchemy's adapters stay its own
+    kwargs.pop("context", None)  # SQLAlchemy's adapters stay its own
+    kwargs.update(_PG_CONNECT_ARGS, application_name=application_name)
+    return await psycopg.AsyncConnection.connect(autocommit=True, **kwargs)
 
 
 def reads_autocommit() -> bool:
@@ -140,7 +150,7 @@ def _read_engine() -> Engine:
         pool_size=s.db_pool_size,
         max_overflow=0,  # its users are sync routes, at most db_pool_size of them at once (app.py)
         isolation_level="AUTOCOMMIT",
-        connect_args={"options": "-c timezone=UTC", "application_name": READ_APPLICATION_NAME},
+        connect_args={**_PG_CONNECT_ARGS, "application_name": READ_APPLICATION_NAME},
     )
 
 

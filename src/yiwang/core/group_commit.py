@@ -44,10 +44,10 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import psycopg
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from yiwang.core.db import driver_connect_args, get_engine, reads_autocommit
+from yiwang.core.db import connect_async, get_engine, reads_autocommit
 from yiwang.core.errors import DomainError
 from yiwang.core.metrics import GROUP_COMMIT_BATCH as BATCH_SIZE
 
@@ -496,8 +496,6 @@ def _xid(batch: AtOnce) -> str:
 def _committed(xid: str, wait: float = 10.0) -> bool:
     """Whether transaction `xid` committed, asked on a new connection (on the writer thread),
     waiting while the server still has it in progress."""
-    from sqlalchemy import text
-
     deadline = time.monotonic() + wait
     try:
         with get_engine().connect() as conn:
@@ -565,10 +563,7 @@ class _LoopWriter:
         BATCH_SIZE.observe(len(jobs))
         try:
             if self.conn is None or self.conn.closed:
-                self.conn = await psycopg.AsyncConnection.connect(
-                    **driver_connect_args(self.engine), autocommit=True, application_name=APPLICATION_NAME,
-                    options="-c timezone=UTC",
-                )  # fmt: skip
+                self.conn = await connect_async(self.engine, APPLICATION_NAME)
             done = await _commit_at_once_async(self.conn, jobs)
         except BaseException as exc:  # the connection's state is unknown; the thread decides the jobs
             unknown = exc if isinstance(exc, UnknownOutcome) else None

@@ -33,7 +33,7 @@ from sqlalchemy import Engine, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from yiwang.core.db import driver_connect_args, get_engine, reads_autocommit
+from yiwang.core.db import connect_async, get_engine, reads_autocommit
 from yiwang.core.errors import Unavailable
 from yiwang.settings import get_settings
 
@@ -102,12 +102,7 @@ class _Pool:
             if self.opened < self.size:
                 self.opened += 1
                 try:
-                    return await psycopg.AsyncConnection.connect(
-                        **driver_connect_args(self.engine),
-                        autocommit=True,
-                        application_name=APPLICATION_NAME,
-                        options="-c timezone=UTC",
-                    )
+                    return await connect_async(self.engine, APPLICATION_NAME)
                 except BaseException:
                     self._free_slot()
                     raise
