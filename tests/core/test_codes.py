@@ -74,3 +74,13 @@ def test_identity_numbers_in_text_are_redacted() -> None:
         == "/api/v1/exchange/resources/330100-MZ-0001/records/110105********002X?x=1"
     )
     assert codes.redact_identity_numbers("order 1234567890") == "order 1234567890"
+
+
+def test_header_text_decodes_percent_encoded_utf8_and_flags_control_characters() -> None:
+    assert codes.header_text("%E7%AA%97%E5%8F%A3%E4%BA%BA%E5%91%98%20%E5%BC%A0%E4%B8%89") == (
+        "窗口人员 张三",
+        True,
+    )
+    assert codes.header_text("plain") == ("plain", True)
+    assert codes.header_text("a%00b%0Ac%7F") == ("abc", False)  # NUL, newline, DEL dropped and flagged
+    assert codes.header_text("a%00b%0Ac%7F") == ("abc", False)  # the cached answer is the same

@@ -9,6 +9,8 @@ from __future__ import annotations
 import operator
 import re
 from datetime import date
+from functools import lru_cache
+from urllib.parse import unquote
 
 _RIC_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
 _RIC_ZEROS = ord("0") * sum(_RIC_WEIGHTS)  # what the ASCII codes add over the digits' values
@@ -123,6 +125,16 @@ def printable(text: str) -> str:
     """The text without control characters (which no name or purpose needs, and which
     PostgreSQL refuses in text columns: U+0000)."""
     return "".join(ch for ch in text if ch >= " " and ch != "\x7f")
+
+
+@lru_cache(maxsize=4096)
+def header_text(value: str) -> tuple[str, bool]:
+    """A percent-encoded UTF-8 header value (X-User, X-Purpose) decoded without control
+    characters, and whether it had none. Cached: the same staff and purposes come with call
+    after call, and decoding twice per call (the caller, then the use) cost ~25 µs of each."""
+    text = unquote(value)
+    clean = printable(text)
+    return clean, clean == text
 
 
 def region_covers(scope_code: str, target_code: str) -> bool:

@@ -24,7 +24,7 @@ from yiwang.contexts.exchange.usage import refusals_logged
 from yiwang.contexts.exchange.use_headers import OPENAPI as USE_HEADERS
 from yiwang.contexts.exchange.use_headers import Use
 from yiwang.contexts.identity import Caller
-from yiwang.core.web.deps import DB, model_json
+from yiwang.core.web.deps import DB, plain_json
 from yiwang.core.web.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["exchange"])
@@ -46,7 +46,7 @@ async def lookup(code: str, key: str, call: Use, fields: str | None = None) -> R
     db, actor, ctx = call.db, call.actor, call.ctx
     with refusals_logged(actor, ctx, "lookup", code):
         out = await actions_use.record_lookup(db, actor, code, key, _fields(fields), ctx)
-    return model_json(out)
+    return plain_json(out)
 
 
 @router.post("/resources/{code}/batch", response_model=BatchOut, summary="批量按主键查询（最多 1000 个）",
@@ -55,7 +55,7 @@ async def batch(code: str, body: BatchIn, call: Use) -> Response:
     db, actor, ctx = call.db, call.actor, call.ctx  # on the event loop, as `lookup`
     with refusals_logged(actor, ctx, "batch", code):
         out = await actions_use.record_batch(db, actor, code, body.keys, body.fields, ctx)
-    return model_json(out)
+    return plain_json(out)
 
 
 @router.get("/resources/{code}/records", response_model=RecordsOut, summary="条件查询（游标分页）",

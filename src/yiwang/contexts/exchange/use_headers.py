@@ -9,7 +9,6 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import unquote
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session
 from yiwang.contexts import identity
 from yiwang.contexts.exchange.governance import UseContext
 from yiwang.core.actor import Actor
-from yiwang.core.codes import printable
+from yiwang.core.codes import header_text
 from yiwang.core.errors import FieldError, ValidationFailed
 from yiwang.core.web.deps import UnitOfWork
 
@@ -54,7 +53,7 @@ def _read(request: Request) -> dict[str, str | None]:
         values[name] = value
     for name in ("X-User", "X-Purpose"):  # percent-encoded text: no control characters once decoded
         value = values[name]
-        if value is not None and unquote(value) != printable(unquote(value)):
+        if value is not None and not header_text(value)[1]:
             errors.append(FieldError(name, f"请求头 {name} 含有控制字符", "invalid"))
     if errors:
         raise ValidationFailed("调用共享数据须说明最终用户、办件编号和请求编号", errors)
@@ -91,8 +90,8 @@ def use_context(request: Request, actor: Actor, body: bytes) -> UseContext:
     digest.update(body)
     purpose = h["X-Purpose"]
     return UseContext(
-        end_user=unquote(h["X-User"] or "")[:100], case_id=h["X-Case-Id"] or "",
-        purpose=unquote(purpose) if purpose else None, nonce=nonce, request_hash=digest.hexdigest(),
+        end_user=header_text(h["X-User"] or "")[0][:100], case_id=h["X-Case-Id"] or "",
+        purpose=header_text(purpose)[0] if purpose else None, nonce=nonce, request_hash=digest.hexdigest(),
         started=time.perf_counter(),
     )  # fmt: skip
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Annotated
-from urllib.parse import unquote
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 from yiwang.contexts.identity import authn
 from yiwang.core import crypto, security
 from yiwang.core.actor import ANONYMOUS, Actor
-from yiwang.core.codes import printable
+from yiwang.core.codes import header_text
 from yiwang.core.errors import CsrfRejected, TooManyRequests, Unauthenticated
 from yiwang.core.security import limiter
 from yiwang.core.web.deps import DB
@@ -71,7 +70,7 @@ def _resolve(request: Request, db: Session) -> _Resolved:
 
 def _on_behalf(request: Request) -> str | None:
     on_behalf = request.headers.get("x-user")
-    return printable(unquote(on_behalf))[:100] if on_behalf else None
+    return header_text(on_behalf)[0][:100] if on_behalf else None
 
 
 def _client(actor: Actor, per_minute: int) -> _Resolved:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 import anyio
+import orjson
 from fastapi import Depends, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -97,6 +98,13 @@ def model_json(model: BaseModel) -> Response:
     """The answer of a hot route, serialised once by pydantic: FastAPI would validate a returned
     model against the route's response_model again (which still documents it)."""
     return Response(model.model_dump_json(), media_type="application/json")
+
+
+def plain_json(model: BaseModel) -> Response:
+    """`model_json` for a model whose fields hold plain data only (str, int, float, None, and
+    lists and dicts of them; the shared-data answers, built with `model_construct`): orjson
+    serialises them in ~1 µs where pydantic's dump takes ~12."""
+    return Response(orjson.dumps(model.__dict__), media_type="application/json")
 
 
 # scope="function": commit runs when the route returns, before the response is sent, so a
