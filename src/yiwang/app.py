@@ -64,7 +64,7 @@ def register_jobs() -> None:
 def _freeze_startup_objects() -> None:
     """Move everything built at start-up (modules, routes, models, metadata: ~180k objects) out
     of the cyclic garbage collector's reach. Without it every full collection walks them all,
-    about every 2 s under load, each a ~120 ms pause of the whole worker (docs/benchmarks.md §0).
+    about every 2 s under load, each a ~120 ms pause of the whole worker (docs/benchmarks.md §0a).
     They live as long as the process anyway; requests' garbage is still collected as before.
 
     The young generation's threshold goes from 700 allocations to 5,000: at 700 a collection

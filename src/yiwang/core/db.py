@@ -141,7 +141,7 @@ def _read_engine() -> Engine:
     transaction: each statement is its own snapshot, and what the read leaves behind (audit and
     usage rows) goes by group commit on the writer's own connection. So no BEGIN and no COMMIT
     round trip, and no pre-ping either: a read costs one round trip instead of four, which on
-    a loaded server is most of a primary-key read's time (docs/benchmarks.md §0). A connection
+    a loaded server is most of a primary-key read's time (docs/benchmarks.md §0c). A connection
     the server dropped fails its statement once: the pool is then invalidated, and the request
     answers 503 (`core.web.errors`) so that the client retries."""
     s = get_settings()

@@ -3,7 +3,7 @@
 A sync route runs in the thread pool, and each of its hops between the loop and a pooled
 thread, and each turn of the GIL among 20 such threads, is a context switch: about 25 a
 request, more than half of a bare primary-key read's cost on a small VM (docs/benchmarks.md
-§0). A route whose only I/O is one SELECT (the exchange's uses, most of the API's traffic)
+§0d). A route whose only I/O is one SELECT (the exchange's uses, most of the API's traffic)
 runs on the loop instead and awaits that SELECT here.
 
 On PostgreSQL the statement, built and cached by a repository as usual, is compiled once and
