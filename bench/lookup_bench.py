@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -70,6 +71,15 @@ def _http() -> Any:
     return httpx2.Client(timeout=30.0)
 
 
+def _port_free(port: int) -> None:
+    """Refuse a port something already listens on: a server left from an earlier run (uvicorn's
+    worker processes outlive a parent killed with SIGKILL) would answer /healthz in place of the
+    new one, which exits unable to bind, and the run would measure the old code."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise SystemExit(f"port {port} is already in use (a server left from an earlier run?)")
+
+
 class Server:
     """`yiwang serve` in its own process group, ended by that group's id on exit."""
 
@@ -78,6 +88,7 @@ class Server:
         extra: dict[str, Any] | None = None,
     ) -> None:  # fmt: skip
         self.port, self.audit = port, audit
+        _port_free(port)
         settings: dict[str, Any] = {"audit_enabled": audit, "token_minutes": 720, "log_level": "WARNING"}
         if not audit:  # the baseline server: no sealing work, and the bare primary-key endpoint
             settings.update(audit_seal_interval=3600, bench_endpoints=True)
