@@ -19,17 +19,18 @@ import argparse
 import json
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from _common import BENCH, RESULTS, env_for, pg_url
+from _common import BENCH, RESULTS, env_for, median, pg_url
+from exchange_bench import _wrk
 from lookup_bench import Server, _token
 
 ABLATE = BENCH / "ablate"
+CONNECTIONS, BATCH = 32, 100  # as exchange_bench.py
 
 
 def _cpu(pids: list[int]) -> float:
@@ -57,13 +58,6 @@ def _pids(match: Any) -> list[int]:
 
 def _postgres(pid: int) -> bool:
     return Path(f"/proc/{pid}/comm").read_text().strip() == "postgres"
-
-
-def _wrk(base: str, mode: str, seconds: float, keys: Path, token: str) -> dict[str, Any]:
-    cmd = ["wrk", "-t2", "-c32", f"-d{max(1, round(seconds))}s", "--timeout", "30s", "-s",
-           str(BENCH / "exchange_lookup.lua"), base, "--", mode, str(keys), token, f"{time.time_ns():x}", "100"]  # fmt: skip
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    return dict(json.loads(next(s for s in reversed(out.splitlines()) if s.startswith("{"))))
 
 
 def main() -> None:
@@ -97,7 +91,7 @@ def main() -> None:
             s.wait_ready()
         tokens = {k: _token(s.base, setup["client_id"], setup["client_secret"]) for k, s in servers.items()}
         for _name, src, ablate, mode in arms:  # warm-up
-            _wrk(servers[(src, ablate)].base, mode, 2, keys, tokens[(src, ablate)])
+            _wrk(servers[(src, ablate)].base, mode, CONNECTIONS, 2, keys, tokens[(src, ablate)], BATCH)
         runs: dict[str, list[dict[str, float]]] = {a[0]: [] for a in arms}
         for r in range(args.rounds):
             for name, src, ablate, mode in arms[r % len(arms) :] + arms[: r % len(arms)]:
@@ -105,12 +99,12 @@ def main() -> None:
                 group = os.getpgid(server.proc.pid)
                 mine = _pids(lambda pid, g=group: os.getpgid(pid) == g)
                 c0, p0 = _cpu(mine), _cpu(_pids(_postgres))
-                res = _wrk(server.base, mode, args.seconds, keys, tokens[(src, ablate)])
+                res = _wrk(server.base, mode, CONNECTIONS, args.seconds, keys, tokens[(src, ablate)], BATCH)
                 c1, p1 = _cpu(mine), _cpu(_pids(_postgres))
                 n = res["requests"]
-                runs[name].append({"rps": n / (res["duration_us"] / 1e6), "p99_ms": res["p99_us"] / 1000,
+                runs[name].append({"rps": res["rps"], "p99_ms": res["p99_ms"],
                                    "server_ms": (c1 - c0) * 1000 / n, "pg_ms": (p1 - p0) * 1000 / n,
-                                   "errors": res["status_errors"] + res["socket_errors"]})  # fmt: skip
+                                   "errors": res["errors"]})  # fmt: skip
                 x = runs[name][-1]
                 print(f"round {r + 1} {name:10} {x['rps']:7.0f} req/s  server {x['server_ms']:.3f} ms/req  "
                       f"postgres {x['pg_ms']:.3f} ms/req  p99 {x['p99_ms']:.0f} ms  errors {x['errors']}", flush=True)  # fmt: skip
@@ -123,10 +117,8 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|")
     for name, *_ in arms:
-        med = {
-            k: statistics.median(x[k] for x in runs[name]) for k in ("rps", "server_ms", "pg_ms", "p99_ms")
-        }
-        ratio = statistics.median(a["rps"] / b["rps"] for a, b in zip(runs[name], runs[base], strict=True))
+        med = {k: median(x[k] for x in runs[name]) for k in ("rps", "server_ms", "pg_ms", "p99_ms")}
+        ratio = median(a["rps"] / b["rps"] for a, b in zip(runs[name], runs[base], strict=True))
         print(
             f"| {name} | {med['rps']:,.0f} | {ratio:.2f}× | {med['server_ms']:.2f} | {med['pg_ms']:.2f} | {med['p99_ms']:.0f} | {sum(x['errors'] for x in runs[name]):.0f} |"
         )
