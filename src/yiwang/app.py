@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from yiwang.contexts import catalog, exchange, identity
-from yiwang.core import authz, db, group_commit, jobs, logging, metrics, reads
+from yiwang.core import authz, db, events_dispatch, group_commit, jobs, logging, metrics, reads
 from yiwang.core.web import errors, ops
 from yiwang.core.web.middleware import RequestContext
 from yiwang.settings import get_settings
@@ -89,6 +89,7 @@ def create_app(*, seal_in_background: bool = True) -> FastAPI:
         if seal_in_background:
             register_jobs()
             _freeze_startup_objects()  # a serving process (tests build many apps: nothing to freeze)
+            events_dispatch.start()
             runner.start()
             if settings.database_url.startswith("postgresql"):
                 # Sync routes hold a pooled connection each: no more of them at once than the
@@ -100,6 +101,7 @@ def create_app(*, seal_in_background: bool = True) -> FastAPI:
         await group_commit.close_loop_writer()
         if seal_in_background:
             runner.stop()
+            events_dispatch.stop()
             from yiwang.core.audit_sealer import seal_all
 
             seal_all()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated
 
 import typer
 
 from yiwang.core.actor import SYSTEM
+from yiwang.core.workdays import SHANGHAI
 from yiwang.settings import Settings, get_settings
 
 app = typer.Typer(help="一网 yiwang: digital government platform", no_args_is_help=True)
@@ -17,7 +19,9 @@ user_app = typer.Typer(help="login accounts")
 client_app = typer.Typer(help="API clients (calling systems)")
 audit_app = typer.Typer(help="tamper-evident audit log")
 jobs_app = typer.Typer(help="periodic jobs: audit sealing, escalation, webhook delivery")
+events_app = typer.Typer(help="the event outbox: tail, replay, list the types")
 for sub, name in (
+    (events_app, "events"),
     (db_app, "db"),
     (demo_app, "demo"),
     (user_app, "user"),
@@ -135,6 +139,11 @@ def audit_checkpoint() -> None:
     typer.echo(f"signed checkpoint at {cp.chain_seq} key {cp.key_id}" if cp else "audit log is empty")
 
 
+def import_contexts() -> None:
+    """Every context's policies, event types and subscribers, as in the server."""
+    from yiwang.contexts import catalog, exchange, identity  # noqa: F401
+
+
 def _register_jobs() -> list[str]:
     from yiwang.contexts.exchange.tasks import register_jobs
     from yiwang.core import jobs
@@ -197,3 +206,74 @@ def show_settings() -> None:
         if any(w in name for w in ("secret", "key")) and value:
             value = "(set)"
         typer.echo(f"YIWANG_{name.upper():28} {value!s:40} {field.description or ''}")
+
+
+def _parse_time(value: str, param: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            "应为 ISO 8601 时间，例如 2026-12-01T08:00（不带时区按北京时间）", param_hint=param
+        ) from None
+    return moment.replace(tzinfo=SHANGHAI) if moment.tzinfo is None else moment
+
+
+@events_app.command("tail")
+def events_tail(
+    n: Annotated[int, typer.Option("-n", help="how many of the latest events to print first")] = 20,
+    type_: Annotated[str | None, typer.Option("--type", help="only these types, * as wildcard")] = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing new events")] = False,
+) -> None:
+    """Print events as CloudEvents JSON lines, oldest first, with their delivery state."""
+    import time
+
+    from yiwang.core import events
+    from yiwang.core import events_repository as repo
+    from yiwang.core.db import transaction
+
+    import_contexts()
+    with transaction() as s:
+        after = max(repo.last_seq(s) - max(n, 0), 0)
+    while True:
+        with transaction() as s:
+            rows = repo.since(s, after, None, type_, 500)
+            for row in rows:
+                line = events.Event.of(row).cloudevent()
+                line["yiwangdelivery"] = {"dispatched": not row.dispatch_pending, "attempts": row.dispatch_attempts,
+                                          "error": row.dispatch_error, "published_at": row.published_at.isoformat()
+                                          if row.published_at else None}  # fmt: skip
+                typer.echo(json.dumps(line, ensure_ascii=False))
+                after = row.id
+        if not follow:
+            return
+        time.sleep(0.5)
+
+
+@events_app.command("replay")
+def events_replay(
+    since: Annotated[str, typer.Option(help="from this time on (ISO 8601; Beijing time if no zone)")],
+    consumer: Annotated[str | None, typer.Option(help="run this subscriber again on each event")] = None,
+    nats: Annotated[bool, typer.Option(help="publish to NATS JetStream again too")] = False,
+) -> None:
+    """Deliver the events since a time again. Subscribers skip events they already handled,
+    unless --consumer names one whose marks are forgotten first."""
+    from yiwang.core import events, events_dispatch
+
+    import_contexts()
+    moment = _parse_time(since, "--since")
+    if consumer and consumer not in {sub.name for sub in events.subscribers()}:
+        known = ", ".join(sorted(sub.name for sub in events.subscribers()))
+        raise typer.BadParameter(f"没有名为 {consumer} 的订阅者；已有：{known}", param_hint="--consumer")
+    report = events_dispatch.replay(moment, consumer, nats)
+    typer.echo(
+        f"requeued {report.requeued} events, forgot {report.forgotten} marks, dispatched {report.dispatched}"
+    )
+
+
+@events_app.command("types")
+def events_types() -> None:
+    """Every event type and the JSON schema of its data, as Markdown (docs/events.md)."""
+    from yiwang.core.events_doc import markdown
+
+    import_contexts()
+    typer.echo(markdown(), nl=False)

@@ -9,4 +9,5 @@ def load_all() -> None:
     import yiwang.contexts.exchange.sources
     import yiwang.contexts.identity.models
     import yiwang.core.audit
+    import yiwang.core.events
     import yiwang.core.progress  # noqa: F401

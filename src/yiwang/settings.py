@@ -69,6 +69,13 @@ class Settings(BaseSettings):
         60.0, description="how long a claimed delivery stays with its worker before others may retry it"
     )
     webhook_backoff_cap: float = Field(3600.0, description="longest wait between delivery attempts (s)")
+    nats_url: str = Field(
+        "",
+        description="NATS server(s) for JetStream, e.g. nats://127.0.0.1:4222 (empty: events stay in-process)",
+    )
+    events_sweep_interval: float = Field(
+        2.0, description="seconds between sweeps that deliver events a crash left undelivered"
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

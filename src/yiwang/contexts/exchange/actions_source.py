@@ -1,5 +1,7 @@
-"""A provider changes its source data: the row, its change_log entry and the webhook outbox
-rows for every subscription that may see the row are written in one transaction."""
+"""A provider changes its source data: the row, its change_log entry and the event
+`yiwang.exchange.record.changed` are written in one transaction; the exchange's webhook
+subscriber (`exchange/events.py`) then queues a delivery for every subscription that may see
+the row."""
 
 from __future__ import annotations
 
@@ -9,11 +11,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from yiwang.contexts import catalog, identity
-from yiwang.contexts.exchange import delivery
 from yiwang.contexts.exchange import repository as repo
-from yiwang.contexts.exchange.policies import ProviderTarget, grant_refusal
+from yiwang.contexts.exchange.events import RECORD_CHANGED, RecordChanged, subscribed
+from yiwang.contexts.exchange.policies import ProviderTarget
 from yiwang.contexts.exchange.schemas_subscriptions import SourceUpsertOut
-from yiwang.core import audit, authz, codes, crypto
+from yiwang.core import audit, authz, codes, crypto, events
 from yiwang.core.actor import Actor
 from yiwang.core.codes import region_covers
 from yiwang.core.db import utcnow
@@ -109,10 +111,11 @@ def source_record_upsert(
     record_id = repo.source_upsert(session, resource.source_table, key_col, cols[key_col], cols)
     repo.lock_resource_changes(session, resource.id)
     change = repo.record_change(session, resource.id, record_id, "upsert", region)
-    today = local_day(now)
-    targets = [sub.id for sub, grant in repo.subscriptions_for_resource(session, resource.id)
-               if grant_refusal(grant, today) is None and region_covers(grant.row_scope, region)]  # fmt: skip
-    queued = delivery.enqueue(session, [(sid, change.seq) for sid in targets], 0, now)
+    queued = len(subscribed(session, resource.id, region, local_day(now)))
+    events.emit(session, RECORD_CHANGED, f"record/{resource.code}/{record_id}", RecordChanged(
+        resource=resource.code, resource_id=resource.id, record_id=record_id, seq=change.seq, op="upsert",
+        region_code=region,
+    ))  # fmt: skip
     audit.record(session, actor, "exchange.source_record_upsert", resource.source_table, record_id,
                  subject_person_id=cols.get("subject_person_id"),
                  subject_enterprise_id=cols.get("subject_enterprise_id"),

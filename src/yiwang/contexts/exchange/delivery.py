@@ -1,8 +1,10 @@
 """Webhook delivery of subscribed changes: the outbox worker, signing and verifying.
 
-Outbox. A provider's change, its `change_log` row and one `delivery` row per matching
-subscription commit in one transaction (actions_source), so a process that dies before
-sending loses nothing: the rows are still there for the next worker.
+Queue. A provider's change, its `change_log` row and the event `yiwang.exchange.record.changed`
+commit in one transaction (actions_source) on the product's one outbox (`core/events.py`). The
+exchange's subscriber of that event (`events.py`, at least once, no duplicate effect) queues one
+`delivery` row per matching subscription; a process that dies at any point loses nothing: the
+event or the rows are still there for the next dispatcher or worker.
 
 Claim and lease. A worker claims due rows in a short transaction (`FOR UPDATE SKIP LOCKED`
 on PostgreSQL, so concurrent workers split the work): status 'sending', attempts + 1 and

@@ -137,7 +137,8 @@ class Subscription(Base):
 
 
 class Delivery(Base):
-    """Outbox row: one change to deliver to one subscription, with retries and dead-lettering."""
+    """One change to deliver to one subscription (queued by the webhook subscriber of the
+    change event), with retries and dead-lettering."""
 
     __tablename__ = "delivery"
     __table_args__ = (
