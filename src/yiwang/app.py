@@ -11,7 +11,7 @@ import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from yiwang.contexts import catalog, exchange, identity
+from yiwang.contexts import catalog, exchange, identity, workbench
 from yiwang.core import authz, db, events_dispatch, group_commit, jobs, logging, metrics, reads
 from yiwang.core.web import errors, ops
 from yiwang.core.web.middleware import RequestContext
@@ -125,7 +125,7 @@ def create_app(*, seal_in_background: bool = True) -> FastAPI:
         app.include_router(bench.router)
     # A request walks the route table in order: the API before the pages, and the exchange first
     # (other systems' data-use calls are by far the most frequent requests).
-    routers = [r for context in (exchange, identity, catalog) for r in context.routers()]
+    routers = [r for context in (exchange, identity, catalog, workbench) for r in context.routers()]
     for router in sorted(routers, key=lambda r: not r.prefix.startswith("/api")):
         app.include_router(router)
     _wire_once()

@@ -141,7 +141,7 @@ def audit_checkpoint() -> None:
 
 def import_contexts() -> None:
     """Every context's policies, event types and subscribers, as in the server."""
-    from yiwang.contexts import catalog, exchange, identity  # noqa: F401
+    from yiwang.contexts import catalog, exchange, identity, workbench  # noqa: F401
 
 
 def _register_jobs() -> list[str]:
