@@ -67,6 +67,8 @@ def test_actions_are_named_context_entity_verb() -> None:
 
     for action in authz.registered_actions():
         context, _, rest = action.partition(".")
+        if context == "test":
+            continue  # the workflow engine's test process registers policies of its own
         assert (SRC / "contexts" / context).is_dir(), action
         assert "_" in rest, action
 

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
         60.0, description="how long a claimed delivery stays with its worker before others may retry it"
     )
     webhook_backoff_cap: float = Field(3600.0, description="longest wait between delivery attempts (s)")
+    office_hours: str = Field(
+        "09:00-12:00,13:30-17:30",
+        description="office hours of a working day (Beijing time), for deadlines in working hours",
+    )
     nats_url: str = Field(
         "",
         description="NATS server(s) for JetStream, e.g. nats://127.0.0.1:4222 (empty: events stay in-process)",

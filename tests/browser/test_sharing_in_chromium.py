@@ -6,16 +6,14 @@ watches it on 共享监控. Screenshots go to test-artifacts/screenshots/sharing
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from tests.browser.conftest import Watched
 from tests.conftest import csrf_of
 from tests.contexts.exchange.helpers import HOUSEHOLD, MARRIAGE, district_officer, headers, token_for
-from yiwang.core.db import transaction, utcnow
+from tests.workflow_helpers import make_overdue
 
 pytestmark = pytest.mark.browser
 
@@ -158,9 +156,7 @@ def test_form_errors_grants_and_overdue_pages_in_the_browser(tab: Watched, as_us
         "resource_code": MARRIAGE, "fields": ["id_number", "marital_status"], "purpose": "核验婚姻状况（超期示例）",
         "legal_basis": "《不动产登记暂行条例实施细则》第十条", "valid_to": "2027-12-31"})  # fmt: skip
     rid = r.json()["id"]
-    with transaction() as s:
-        s.execute(text("UPDATE sharing_request SET due_at = :t, escalated_at = :t WHERE id = :i"),
-                  {"t": utcnow() - timedelta(days=3), "i": rid})  # fmt: skip
+    make_overdue("sharing_request", rid, days=3)
     tab.page.context.clear_cookies()
     tab.login("officer")
     tab.goto("/exchange/requests?tab=overdue")

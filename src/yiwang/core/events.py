@@ -33,6 +33,7 @@ from yiwang.settings import get_settings
 SPECVERSION = "1.0"
 SOURCE_PREFIX = "/yiwang/"
 _PENDING_KEY = "yiwang.events"  # session.info: outbox ids written in the current transaction
+_COMMITTED_KEY = "yiwang.events.committed"  # ... and committed, to dispatch once it has ended
 
 _BIG = BigInteger().with_variant(Integer, "sqlite")
 _TO_DISPATCH = "dispatch_pending"
@@ -215,11 +216,22 @@ def subscribers_of(type_: str) -> list[Subscriber]:
 
 @sa_event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    seqs = take_committed(session)
-    if seqs:
-        from yiwang.core import events_dispatch
+    committed = take_committed(session)
+    if committed:
+        session.info.setdefault(_COMMITTED_KEY, []).extend(committed)
 
-        events_dispatch.committed(seqs)
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    # Dispatch once the transaction has ended and its connection is back in the pool: an
+    # inline dispatch opens sessions of its own, and holding two connections per committing
+    # thread exhausts the pool under concurrent commits.
+    if transaction.parent is None and transaction.nested is False:
+        seqs = session.info.pop(_COMMITTED_KEY, None)
+        if seqs:
+            from yiwang.core import events_dispatch
+
+            events_dispatch.committed(seqs)
 
 
 @sa_event.listens_for(Session, "after_rollback")

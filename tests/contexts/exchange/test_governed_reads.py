@@ -19,6 +19,7 @@ from tests.contexts.exchange.helpers import (
     person_key,
     token_for,
 )
+from tests.workflow_helpers import make_overdue
 from yiwang.contexts.exchange import actions
 from yiwang.contexts.exchange.accounting import refused_nonce_prefix
 from yiwang.contexts.exchange.schemas import RevokeIn
@@ -243,10 +244,7 @@ def test_the_overdue_request_escalates_to_the_data_officer(as_user) -> None:
         req = actions.request_create(s, dept_actor("330106-housing", "330106"), RequestIn(
             resource_code="330100-MZ-0001", fields=["name"], purpose="测试超期升级", legal_basis="测试依据条款",
             valid_to=date.today() + timedelta(days=30)))  # fmt: skip
-        s.execute(text("UPDATE sharing_request SET due_at = :d WHERE id = :i"),
-                  {"d": req.created_at - timedelta(days=20), "i": req.id})  # fmt: skip
-    with transaction() as s:
-        assert actions.request_escalate_overdue(s, SYSTEM) >= 1
+    make_overdue("sharing_request", req.id, days=10)
     officer = as_user("officer")
     overdue = officer.get("/api/v1/exchange/requests", params={"direction": "overdue"}).json()
     row = next(o for o in overdue if o["id"] == req.id)

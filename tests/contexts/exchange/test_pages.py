@@ -4,7 +4,6 @@ the sharing monitor and its JSON, the 谁在使用 fragment, and escaping of wha
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -18,7 +17,8 @@ from tests.contexts.exchange.helpers import (
     person_key,
     token_for,
 )
-from yiwang.core.db import transaction, utcnow
+from tests.workflow_helpers import make_overdue
+from yiwang.core.db import transaction
 
 FIELDS = ["id_number", "name", "marital_status", "spouse_name", "spouse_id_number"]
 
@@ -177,9 +177,7 @@ def test_grants_show_todays_use_and_the_provider_can_revoke(as_user) -> None:
 
 def test_overdue_requests_are_marked_and_listed_for_data_officers(as_user) -> None:
     rid = _request(as_user("budongchan"))
-    with transaction() as s:
-        s.execute(text("UPDATE sharing_request SET due_at = :t, escalated_at = :t WHERE id = :i"),
-                  {"t": utcnow() - timedelta(days=2), "i": rid})  # fmt: skip
+    make_overdue("sharing_request", rid)
     officer = as_user("officer")
     page = officer.get("/exchange/requests?tab=overdue").text
     row = page[page.index(f'href="/exchange/requests/{rid}"') :].split("</tr>")[0]

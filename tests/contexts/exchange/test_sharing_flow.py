@@ -82,7 +82,9 @@ def test_refusal_needs_a_reason_and_none_share_type_is_refused_with_its_basis(as
         f"/api/v1/exchange/requests/{rid}/refuse", json={"reason": "用途与所申请信息项不相称"}, headers=ph
     )
     assert r.status_code == 200 and r.json()["status"] == "refused"
-    assert provider.post(f"/api/v1/exchange/requests/{rid}/approve", json={}, headers=ph).status_code == 403
+    # decided already: the request has moved on (409, as for a stale form), it cannot be approved now
+    again = provider.post(f"/api/v1/exchange/requests/{rid}/approve", json={}, headers=ph)
+    assert again.status_code == 409 and "已拒绝" in again.json()["detail"]
 
 
 def test_unconditional_resources_are_granted_at_once(as_user) -> None:

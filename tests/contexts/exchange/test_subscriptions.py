@@ -19,7 +19,7 @@ from sqlalchemy import text
 from tests.contexts.exchange.helpers import MARRIAGE, grant_for, token_for
 from yiwang.contexts.exchange import actions, delivery
 from yiwang.contexts.exchange.schemas import RevokeIn
-from yiwang.contexts.exchange.tasks import DELIVER, ESCALATE, register_jobs
+from yiwang.contexts.exchange.tasks import DELIVER, register_jobs
 from yiwang.core import crypto, jobs
 from yiwang.core.actor import SYSTEM
 from yiwang.core.db import reset_engine, transaction, utcnow
@@ -414,7 +414,8 @@ def test_only_the_provider_writes_source_data_and_bad_values_are_refused(client,
     assert row[2] == person[2] and audited == 1
 
 
-def test_the_escalation_and_delivery_jobs_are_registered_and_run() -> None:
+def test_the_delivery_and_deadline_jobs_are_registered_and_run() -> None:
+    jobs.register_core_jobs(0.5)
     register_jobs()
-    results = jobs.run_once([ESCALATE, DELIVER])
-    assert isinstance(results[ESCALATE], int) and isinstance(results[DELIVER], int)
+    results = jobs.run_once([DELIVER, "workflow.timers", "events.sweep"])
+    assert all(isinstance(v, int) for v in results.values()), results

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from yiwang.contexts.exchange import cases as _cases  # noqa: F401  (the requests' workflow)
 from yiwang.contexts.exchange import events as _events  # noqa: F401  (event types, subscribers)
 from yiwang.contexts.exchange import policies as _policies  # noqa: F401  (registers policies)
 from yiwang.core.labels import name_action

@@ -1,48 +1,55 @@
-"""Use cases of sharing requests and grants. Each starts with authz.check."""
+"""Use cases of sharing requests and grants. Each starts with authz.check.
+
+A request is a case of the workflow engine (`cases.py`, workflows/sharing_request.yaml): the
+provider decides within 10 working days, 补正 returns it to the consumer and stops the clock,
+an overdue request is escalated to the data officers by the engine's timers."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from yiwang.contexts import catalog, identity
+from yiwang.contexts.exchange import cases
 from yiwang.contexts.exchange import repository as repo
 from yiwang.contexts.exchange.governance import forget_grants
 from yiwang.contexts.exchange.models import Grant, SharingRequest
 from yiwang.contexts.exchange.policies import DecideTarget, OversightTarget, PartyTarget, RequestTarget
-from yiwang.contexts.exchange.schemas import ApproveIn, GrantOut, RefuseIn, RequestIn, RequestOut, RevokeIn
-from yiwang.core import audit, authz
-from yiwang.core.actor import Actor
+from yiwang.contexts.exchange.schemas import (
+    ApproveIn,
+    GrantOut,
+    ReasonIn,
+    RefuseIn,
+    RequestIn,
+    RequestOut,
+    RevokeIn,
+    SupplementIn,
+)
+from yiwang.core import audit, authz, workflow
+from yiwang.core.actor import SYSTEM, Actor
 from yiwang.core.codes import region_covers
 from yiwang.core.db import utcnow
 from yiwang.core.errors import FieldError, NotFound, ValidationFailed
-from yiwang.core.workdays import add_working_days, local_day
-
-DECISION_WORKING_DAYS = 10
+from yiwang.core.workdays import local_day
 
 
-def request_view(session: Session, r: SharingRequest, grant_id: int | None = None) -> RequestOut:
+def request_view(
+    session: Session, r: SharingRequest, grant_id: int | None = None, case: workflow.CaseView | None = None
+) -> RequestOut:
     res = catalog.resource_for_exchange(session, r.resource_id)
     consumer = identity.department(session, r.consumer_department_id)
     provider = identity.department(session, r.provider_department_id)
-    now = utcnow()
+    c = case or cases.case_of(session, r)
     return RequestOut(
         id=r.id, resource_code=res.code if res else "", resource_name=res.name if res else "",
         consumer=consumer.name if consumer else "", provider=provider.name if provider else "",
         fields=list(r.fields), purpose=r.purpose, legal_basis=r.legal_basis, row_scope=r.row_scope,
         valid_from=r.valid_from, valid_to=r.valid_to, daily_quota=r.daily_quota, status=r.status,
-        due_at=r.due_at, due_provisional=r.due_provisional,
-        overdue=r.status == "pending" and r.due_at is not None and r.due_at < now,
-        escalated_at=r.escalated_at, decided_by=r.decided_by, decided_at=r.decided_at,
-        decision_reason=r.decision_reason, grant_id=grant_id, created_at=r.created_at,
-    )  # fmt: skip
-
-
-def _grant_from(r: SharingRequest, masked: list[str]) -> Grant:
-    forget_grants()  # a newer grant replaces a cached one in this process at once
-    return Grant(
-        request_id=r.id, resource_id=r.resource_id, consumer_department_id=r.consumer_department_id,
-        fields=list(r.fields), masked_fields=masked, purpose=r.purpose, row_scope=r.row_scope,
-        valid_from=r.valid_from, valid_to=r.valid_to, daily_quota=r.daily_quota,
+        state_label=c.state_label if c else "", case_id=c.id if c else None, revision=c.revision if c else 0,
+        due_at=c.due_at if c and c.open else None, due_provisional=bool(c and c.due_provisional),
+        paused=bool(c and c.paused), overdue=bool(c and c.overdue()),
+        escalated_at=c.escalated_at if c and c.open else None, supervised=bool(c and c.supervised),
+        decided_by=r.decided_by, decided_at=r.decided_at, decision_reason=r.decision_reason, grant_id=grant_id,
+        created_at=r.created_at,
     )  # fmt: skip
 
 
@@ -59,78 +66,93 @@ def request_create(session: Session, actor: Actor, data: RequestIn) -> RequestOu
     if unknown:
         msg = f"资源没有这些信息项：{'、'.join(unknown)}"
         raise ValidationFailed(msg, [FieldError("fields", msg, "unknown")])
-    now = utcnow()
     r = SharingRequest(
         resource_id=resource.id, consumer_department_id=consumer.id,
         provider_department_id=resource.provider_department_id, requested_by=actor.name or actor.label,
         fields=data.fields, purpose=data.purpose, legal_basis=data.legal_basis, row_scope=row_scope,
-        valid_from=data.valid_from or local_day(now), valid_to=data.valid_to, daily_quota=data.daily_quota,
+        valid_from=data.valid_from or local_day(utcnow()), valid_to=data.valid_to, daily_quota=data.daily_quota,
         status="pending",
     )  # fmt: skip
-    grant_id = None
-    if resource.share_type == "none":
-        r.status, r.decided_by, r.decided_at = "refused", "系统（不予共享）", now
-        r.decision_reason = f"该资源不予共享。依据：{resource.share_basis}"
-        repo.add(session, r)
-    elif resource.share_type == "unconditional":
-        r.status, r.decided_by, r.decided_at = "approved", "系统（无条件共享）", now
-        r.decision_reason = "无条件共享资源，自动授权"
-        repo.add(session, r)
-        grant = _grant_from(r, [])
-        repo.add(session, grant)
-        grant_id = grant.id
-    else:
-        deadline = add_working_days(now, DECISION_WORKING_DAYS)
-        r.due_at, r.due_provisional = deadline.due_at, deadline.provisional
-        repo.add(session, r)
+    repo.add(session, r)
     audit.record(session, actor, "exchange.request_create", "sharing_request", r.id,
-                 detail={"resource": resource.code, "fields": data.fields, "status": r.status})  # fmt: skip
-    return request_view(session, r, grant_id)
+                 detail={"resource": resource.code, "fields": data.fields, "share_type": resource.share_type})  # fmt: skip
+    case = cases.open_case(session, actor, r, resource.name)
+    if resource.share_type in cases.AUTO:  # decided by the system at once, on the record like any decision
+        code, note = cases.AUTO[resource.share_type]
+        reason = note or f"该资源不予共享。依据：{resource.share_basis}"
+        workflow.transition(session, SYSTEM, case.id, code, reason=reason)
+    grant = repo.grant_of_request(session, r.id)
+    return request_view(session, r, grant.id if grant else None)
 
 
-def _decide_target(session: Session, r: SharingRequest | None) -> DecideTarget:
+def _case_target(
+    session: Session, request_id: int, code: str, revision: int | None
+) -> workflow.TransitionTarget:
+    r = repo.request(session, request_id)
+    case = cases.case_of(session, r) if r else None
+    if r is None or case is None:
+        raise NotFound("共享申请不存在")
+    return workflow.target(session, case.id, code, revision)
+
+
+def _after(session: Session, request_id: int) -> RequestOut:
+    r = repo.request(session, request_id)
+    assert r is not None
+    grant = repo.grant_of_request(session, r.id)
+    return request_view(session, r, grant.id if grant else None)
+
+
+def request_approve(session: Session, actor: Actor, request_id: int, data: ApproveIn) -> RequestOut:
+    target = _case_target(session, request_id, "approve", data.revision)
+    authz.check(actor, "exchange.request_approve", target)
+    workflow.fire(
+        session, actor, target, comment=data.note or None, data={"masked_fields": data.masked_fields}
+    )
+    return _after(session, request_id)
+
+
+def request_refuse(session: Session, actor: Actor, request_id: int, data: RefuseIn) -> RequestOut:
+    target = _case_target(session, request_id, "refuse", data.revision)
+    authz.check(actor, "exchange.request_refuse", target)
+    workflow.fire(session, actor, target, reason=data.reason)
+    return _after(session, request_id)
+
+
+def request_supplement_ask(session: Session, actor: Actor, request_id: int, data: ReasonIn) -> RequestOut:
+    """补正: back to the consumer with what is missing; the decision clock stops meanwhile."""
+    target = _case_target(session, request_id, "request_supplement", data.revision)
+    authz.check(actor, "exchange.request_request_supplement", target)
+    workflow.fire(session, actor, target, reason=data.reason)
+    return _after(session, request_id)
+
+
+def request_supplement(session: Session, actor: Actor, request_id: int, data: SupplementIn) -> RequestOut:
+    """The consumer answers a 补正 (optionally correcting purpose and legal basis); the clock runs again."""
+    target = _case_target(session, request_id, "supplement", data.revision)
+    authz.check(actor, "exchange.request_supplement", target)
+    workflow.fire(session, actor, target, comment=data.comment,
+                  data={"purpose": data.purpose, "legal_basis": data.legal_basis})  # fmt: skip
+    return _after(session, request_id)
+
+
+def request_withdraw(session: Session, actor: Actor, request_id: int, data: ReasonIn) -> RequestOut:
+    target = _case_target(session, request_id, "withdraw", data.revision)
+    authz.check(actor, "exchange.request_withdraw", target)
+    workflow.fire(session, actor, target, reason=data.reason)
+    return _after(session, request_id)
+
+
+def decide_target(session: Session, r: SharingRequest | None) -> DecideTarget:
     if r is None:
         raise NotFound("共享申请不存在")
     provider = identity.department(session, r.provider_department_id)
     return DecideTarget(r.provider_department_id, provider.region_code if provider else "", r.status)
 
 
-def request_approve(session: Session, actor: Actor, request_id: int, data: ApproveIn) -> RequestOut:
-    r = repo.request(session, request_id, for_update=True)
-    authz.check(actor, "exchange.request_decide", _decide_target(session, r))
-    assert r is not None
-    stray = [f for f in data.masked_fields if f not in r.fields]
-    if stray:
-        msg = f"脱敏信息项必须是申请的信息项：{'、'.join(stray)}"
-        raise ValidationFailed(msg, [FieldError("masked_fields", msg, "not_requested")])
-    r.status, r.decided_by, r.decided_at = "approved", actor.name or actor.label, utcnow()
-    r.decision_reason = data.note or "同意"
-    grant = _grant_from(r, data.masked_fields)
-    repo.add(session, grant)
-    audit.record(session, actor, "exchange.request_approve", "sharing_request", r.id,
-                 detail={"grant": grant.id, "masked": data.masked_fields})  # fmt: skip
-    return request_view(session, r, grant.id)
-
-
-def request_refuse(session: Session, actor: Actor, request_id: int, data: RefuseIn) -> RequestOut:
-    r = repo.request(session, request_id, for_update=True)
-    authz.check(actor, "exchange.request_decide", _decide_target(session, r))
-    assert r is not None
-    r.status, r.decided_by, r.decided_at, r.decision_reason = (
-        "refused",
-        actor.name or actor.label,
-        utcnow(),
-        data.reason,
-    )
-    session.flush()
-    audit.record(session, actor, "exchange.request_refuse", "sharing_request", r.id, purpose=data.reason)
-    return request_view(session, r)
-
-
 def grant_revoke(session: Session, actor: Actor, grant_id: int, data: RevokeIn) -> GrantOut:
     g = repo.grant(session, grant_id)
     r = repo.request(session, g.request_id) if g else None
-    authz.check(actor, "exchange.grant_revoke", _decide_target(session, r))
+    authz.check(actor, "exchange.grant_revoke", decide_target(session, r))
     assert g is not None
     g.revoked_at, g.revoked_reason = utcnow(), data.reason
     session.flush()
@@ -155,7 +177,7 @@ def request_list(
     """incoming (to my department) | outgoing (from it); see request_oversight for overdue | all."""
     dept = actor.department_id
     authz.check(actor, "exchange.request_read", PartyTarget(frozenset({dept} if dept else set()), None))
-    return _views(session, repo.requests(session, dept, direction, status))
+    return views(session, repo.requests(session, dept, direction, status))
 
 
 def request_oversight(
@@ -163,17 +185,20 @@ def request_oversight(
 ) -> list[RequestOut]:
     """overdue | all requests within the actor's region: data officers, leaders, admins."""
     authz.check(actor, "exchange.request_oversee", OversightTarget(actor.region_code))
-    source = (
-        repo.overdue_requests(session, utcnow())
-        if direction == "overdue"
-        else repo.requests(session, None, "all", status)
-    )
-    return _views(session, [r for r in source if region_covers(actor.region_code or "", r.row_scope)])
+    if direction == "overdue":
+        from yiwang.contexts.exchange.actions_monitor import request_oversight_rows
+
+        return [
+            r for r in request_oversight_rows(session) if region_covers(actor.region_code or "", r.row_scope)
+        ]
+    source = repo.requests(session, None, "all", status)
+    return views(session, [r for r in source if region_covers(actor.region_code or "", r.row_scope)])
 
 
-def _views(session: Session, rows: list[SharingRequest]) -> list[RequestOut]:
+def views(session: Session, rows: list[SharingRequest]) -> list[RequestOut]:
     grants = repo.grant_ids_of_requests(session, [r.id for r in rows])
-    return [request_view(session, r, grants.get(r.id)) for r in rows]
+    found = cases.cases_of(session, rows)
+    return [request_view(session, r, grants.get(r.id), found.get(str(r.id))) for r in rows]
 
 
 def request_read(session: Session, actor: Actor, request_id: int) -> RequestOut:
@@ -190,17 +215,3 @@ def grant_list(session: Session, actor: Actor) -> list[GrantOut]:
     dept = actor.department_id
     authz.check(actor, "exchange.request_read", PartyTarget(frozenset({dept} if dept else set()), None))
     return [grant_view(session, g) for g in repo.grants(session, consumer_id=dept)]
-
-
-def request_escalate_overdue(session: Session, actor: Actor) -> int:
-    """Mark requests past their 10-working-day deadline as escalated to the data officer."""
-    authz.check(actor, "exchange.request_escalate", None)
-    now = utcnow()
-    rows = repo.overdue_requests(session, now, only_unescalated=True)
-    for r in rows:
-        r.escalated_at = now
-        audit.record(session, actor, "exchange.request_escalate", "sharing_request", r.id,
-                     detail={"due_at": r.due_at.isoformat() if r.due_at else None,
-                             "overdue_hours": round((now - r.due_at).total_seconds() / 3600, 1) if r.due_at else None})  # fmt: skip
-    session.flush()
-    return len(rows)

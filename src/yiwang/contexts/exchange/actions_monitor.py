@@ -10,12 +10,13 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from yiwang.contexts import catalog, identity
+from yiwang.contexts.exchange import cases
 from yiwang.contexts.exchange import repository as repo
 from yiwang.contexts.exchange.actions import request_view
 from yiwang.contexts.exchange.models import Grant, SharingRequest
 from yiwang.contexts.exchange.policies import DecideTarget, PartyTarget, grant_refusal
 from yiwang.contexts.exchange.schemas import RequestOut
-from yiwang.core import authz
+from yiwang.core import authz, workflow
 from yiwang.core.actor import Actor
 from yiwang.core.codes import region_covers, region_prefix
 from yiwang.core.db import utcnow
@@ -117,11 +118,21 @@ class GrantsPage(BaseModel):
     provided: list[GrantRow]
 
 
+class Choice(BaseModel):
+    code: str
+    label: str
+    requires: list[str]
+    style: str
+
+
 class RequestPage(BaseModel):
     request: RequestOut
     fields: list[FieldInfo]
     grant: GrantRow | None
-    can_decide: bool
+    choices: list[Choice]  # what the viewer may do with the request now
+
+    def can(self, code: str) -> bool:
+        return any(c.code == code for c in self.choices)
 
 
 class ConsumerRow(BaseModel):
@@ -272,11 +283,8 @@ def usage_monitor(session: Session, actor: Actor, days: int = 1) -> MonitorOut:
         )
         for u in repo.recent_usage(session, 20, refusals_only=True, departments=depts)
     ]
-    overdue = [
-        request_view(session, r)
-        for r in repo.overdue_requests(session, utcnow())
-        if actor.has("admin") or region_covers(actor.region_code or "", r.row_scope)
-    ]
+    overdue = [r for r in request_oversight_rows(session)
+               if actor.has("admin") or region_covers(actor.region_code or "", r.row_scope)]  # fmt: skip
     return MonitorOut(
         scope=scope, days=days, since=since, generated_at=utcnow(),
         figures=Figures(calls=sum(int(v["calls"]) for v in per_resource.values()),
@@ -299,13 +307,24 @@ def request_page(session: Session, actor: Actor, request_id: int) -> RequestPage
         raise NotFound("共享申请不存在")
     names = _Names(session)
     g = repo.grant_of_request(session, r.id)
-    target = DecideTarget(r.provider_department_id, names.region(r.provider_department_id), r.status)
+    case = cases.case_of(session, r)
+    choices = workflow.choices(session, actor, case) if case else []
     return RequestPage(
-        request=request_view(session, r, g.id if g else None),
+        request=request_view(session, r, g.id if g else None, case),
         fields=_fields(names.resource(r.resource_id), list(r.fields)),
         grant=_grant_row(session, actor, names, g, r) if g else None,
-        can_decide=bool(authz.decide(actor, "exchange.request_decide", target)),
+        choices=[
+            Choice(code=c.code, label=c.label, requires=list(c.requires), style=c.style) for c in choices
+        ],
     )
+
+
+def request_oversight_rows(session: Session) -> list[RequestOut]:
+    """Every overdue request (the caller limits them to what the viewer oversees)."""
+    overdue = workflow.open_cases(session, cases.CODE, overdue_only=True)
+    rows = repo.requests_by_ids(session, [int(c.subject_id) for c in overdue])
+    by_id = {c.subject_id: c for c in overdue}
+    return [request_view(session, r, None, by_id.get(str(r.id))) for r in rows]
 
 
 def grants_page(session: Session, actor: Actor) -> GrantsPage:

@@ -12,11 +12,13 @@ from yiwang.contexts.exchange.schemas import (
     BatchIn,
     BatchOut,
     GrantOut,
+    ReasonIn,
     RecordsOut,
     RefuseIn,
     RequestIn,
     RequestOut,
     RevokeIn,
+    SupplementIn,
     VerifyIn,
     VerifyOut,
 )
@@ -96,7 +98,7 @@ def request_list(
     db: DB,
     actor: Caller,
     direction: Annotated[str, Query(pattern="^(incoming|outgoing|overdue|all)$")] = "incoming",
-    status: Annotated[str | None, Query(pattern="^(pending|approved|refused)$")] = None,
+    status: Annotated[str | None, Query(pattern="^(pending|supplement|approved|refused|withdrawn)$")] = None,
 ) -> list[RequestOut]:
     if direction in ("overdue", "all"):
         return actions.request_oversight(db, actor, direction, status)
@@ -116,6 +118,24 @@ def request_approve(request_id: int, body: ApproveIn, db: DB, actor: Caller) -> 
 @router.post("/requests/{request_id}/refuse", response_model=RequestOut, summary="拒绝共享申请（须说明理由）")
 def request_refuse(request_id: int, body: RefuseIn, db: DB, actor: Caller) -> RequestOut:
     return actions.request_refuse(db, actor, request_id, body)
+
+
+@router.post("/requests/{request_id}/request-supplement", response_model=RequestOut,
+             summary="要求补正（退回申请部门，审批计时暂停）")  # fmt: skip
+def request_supplement_ask(request_id: int, body: ReasonIn, db: DB, actor: Caller) -> RequestOut:
+    return actions.request_supplement_ask(db, actor, request_id, body)
+
+
+@router.post(
+    "/requests/{request_id}/supplement", response_model=RequestOut, summary="提交补正（审批计时继续）"
+)
+def request_supplement(request_id: int, body: SupplementIn, db: DB, actor: Caller) -> RequestOut:
+    return actions.request_supplement(db, actor, request_id, body)
+
+
+@router.post("/requests/{request_id}/withdraw", response_model=RequestOut, summary="撤回共享申请")
+def request_withdraw(request_id: int, body: ReasonIn, db: DB, actor: Caller) -> RequestOut:
+    return actions.request_withdraw(db, actor, request_id, body)
 
 
 @router.get("/grants", response_model=list[GrantOut], summary="本部门获得的授权")

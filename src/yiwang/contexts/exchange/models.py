@@ -42,10 +42,9 @@ class SharingRequest(Base):
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date] = mapped_column(Date)
     daily_quota: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(12), index=True)  # pending | approved | refused
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
-    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # pending | supplement | approved | refused | withdrawn: the case's state (cases.STATUS), kept
+    # with the request for the lists; the deadline and its escalation are the case's
+    status: Mapped[str] = mapped_column(String(12), index=True)
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_reason: Mapped[str | None] = mapped_column(Text)

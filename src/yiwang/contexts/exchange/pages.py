@@ -17,12 +17,12 @@ from yiwang.contexts.catalog.actions import resource_search
 from yiwang.contexts.exchange import actions, actions_monitor
 from yiwang.contexts.exchange.actions_monitor import MonitorOut
 from yiwang.contexts.exchange.policies import RequestTarget
-from yiwang.contexts.exchange.schemas import ApproveIn, RefuseIn, RequestIn, RevokeIn
+from yiwang.contexts.exchange.schemas import ApproveIn, ReasonIn, RefuseIn, RequestIn, RevokeIn, SupplementIn
 from yiwang.contexts.identity import Caller, LoggedIn
-from yiwang.core import authz
+from yiwang.core import authz, workflow
 from yiwang.core.actor import Actor
 from yiwang.core.db import utcnow
-from yiwang.core.errors import Forbidden, Unauthenticated, ValidationFailed, from_pydantic
+from yiwang.core.errors import Conflict, Forbidden, Unauthenticated, ValidationFailed, from_pydantic
 from yiwang.core.web import nav
 from yiwang.core.web.deps import DB
 from yiwang.core.web.templating import add_template_folder, templates
@@ -33,7 +33,13 @@ add_template_folder(Path(__file__).parent / "templates")
 
 REQUEST_READERS = {"dept_staff", "data_officer", "window_clerk", "leader", "admin"}
 MONITOR_READERS = {"data_officer", "leader", "admin"}
-STATUS_ZH = {"pending": "待审批", "approved": "已同意", "refused": "已拒绝"}
+STATUS_ZH = {
+    "pending": "待审批",
+    "supplement": "待补正",
+    "approved": "已同意",
+    "refused": "已拒绝",
+    "withdrawn": "已撤回",
+}
 GRANT_STATE_ZH = {"active": "有效", "revoked": "已撤销", "expired": "已过期", "pending": "未生效"}
 SENSITIVITY_ZH = {1: "公开", 2: "内部", 3: "敏感", 4: "高度敏感"}
 SHARE_TYPE_ZH = {"unconditional": "无条件共享", "conditional": "有条件共享", "none": "不予共享"}
@@ -44,6 +50,9 @@ NOTICES = {
     "approved": "已同意该共享申请，授权已生效。",
     "refused": "已拒绝该共享申请，理由已告知申请部门。",
     "revoked": "授权已撤销，使用方将无法再调用。",
+    "supplement_requested": "已退回申请部门补正，补正期间审批计时暂停。",
+    "supplemented": "补正已提交，提供部门继续审批，计时恢复。",
+    "withdrawn": "共享申请已撤回。",
 }
 
 nav.add_nav("共享申请", "/exchange/requests", REQUEST_READERS, order=45)
@@ -211,14 +220,33 @@ def _detail(
     request: Request, db: DB, actor: Actor, request_id: int, status: int = 200, **ctx: Any
 ) -> Response:
     page = actions_monitor.request_page(db, actor, request_id)
+    case = workflow.case(db, page.request.case_id) if page.request.case_id else None
+    history = workflow.history(db, case.id) if case else []
+    asked = next((e.comment for e in reversed(history) if e.code == "request_supplement"), None)
     ctx.setdefault("errors", {})
     ctx.setdefault("values", {})
-    return _render(request, "exchange_request.html", actor, status, page=page, r=page.request, **ctx)
+    return _render(request, "exchange_request.html", actor, status, page=page, r=page.request, case=case,
+                   history=history, supplement_asked=asked, region_name=identity.region_name(db, page.request.row_scope),
+                   **ctx)  # fmt: skip
 
 
 @router.get("/exchange/requests/{request_id}", include_in_schema=False)
 def request_detail(request: Request, db: DB, actor: LoggedIn, request_id: int, notice: str = "") -> Response:
     return _detail(request, db, actor, request_id, notice=NOTICES.get(notice, ""), notice_key=notice)
+
+
+Revision = Annotated[int | None, Form(ge=0, le=1_000_000)]
+
+
+def _decided(request: Request, db: DB, actor: Actor, request_id: int, act: Any, notice: str) -> Response:
+    """Run a transition from a form; a form shown before someone else acted answers 409 with the
+    page as it is now."""
+    try:
+        act()
+    except Conflict as exc:
+        db.rollback()
+        return _detail(request, db, actor, request_id, 409, conflict=exc.detail)
+    return RedirectResponse(f"/exchange/requests/{request_id}?notice={notice}", status_code=303)
 
 
 @router.post("/exchange/requests/{request_id}/approve", include_in_schema=False)
@@ -229,28 +257,88 @@ def request_approve(
     request_id: int,
     masked_fields: Annotated[list[str] | None, Form()] = None,
     note: FormText = "",
+    revision: Revision = None,
 ) -> Response:
     try:
-        data = ApproveIn(masked_fields=masked_fields or [], note=note)
-        actions.request_approve(db, actor, request_id, data)
+        data = ApproveIn(masked_fields=masked_fields or [], note=note, revision=revision)
+        return _decided(request, db, actor, request_id, lambda: actions.request_approve(db, actor, request_id, data),
+                        "approved")  # fmt: skip
     except ValidationError as exc:
         return _detail(request, db, actor, request_id, 422, errors={"note": _form_errors(exc).popitem()[1]})
     except ValidationFailed as exc:
+        db.rollback()
         return _detail(request, db, actor, request_id, 422, errors={"masked_fields": exc.detail})
-    return RedirectResponse(f"/exchange/requests/{request_id}?notice=approved", status_code=303)
+
+
+def _reason_form(
+    request: Request, db: DB, actor: Actor, request_id: int, reason: str, revision: int | None, field: str,
+    act: Any, notice: str, model: type[RefuseIn] | type[ReasonIn] = ReasonIn,
+) -> Response:  # fmt: skip
+    try:
+        data = model(reason=reason, revision=revision)
+    except ValidationError as exc:
+        missing = {"reason": "请填写拒绝理由", "supplement_reason": "请填写需要补正的内容",
+                   "withdraw_reason": "请填写撤回理由"}[field]  # fmt: skip
+        message = missing if not reason.strip() else _form_errors(exc).get("reason", "至少填写 4 个字")
+        return _detail(request, db, actor, request_id, 422, errors={field: message}, values={field: reason})
+    return _decided(request, db, actor, request_id, lambda: act(db, actor, request_id, data), notice)
 
 
 @router.post("/exchange/requests/{request_id}/refuse", include_in_schema=False)
 def request_refuse(
-    request: Request, db: DB, actor: LoggedIn, request_id: int, reason: FormText = ""
+    request: Request,
+    db: DB,
+    actor: LoggedIn,
+    request_id: int,
+    reason: FormText = "",
+    revision: Revision = None,
 ) -> Response:
+    return _reason_form(request, db, actor, request_id, reason, revision, "reason", actions.request_refuse,
+                        "refused", RefuseIn)  # fmt: skip
+
+
+@router.post("/exchange/requests/{request_id}/request-supplement", include_in_schema=False)
+def request_supplement_ask(
+    request: Request,
+    db: DB,
+    actor: LoggedIn,
+    request_id: int,
+    reason: FormText = "",
+    revision: Revision = None,
+) -> Response:
+    return _reason_form(request, db, actor, request_id, reason, revision, "supplement_reason",
+                        actions.request_supplement_ask, "supplement_requested")  # fmt: skip
+
+
+@router.post("/exchange/requests/{request_id}/withdraw", include_in_schema=False)
+def request_withdraw(
+    request: Request,
+    db: DB,
+    actor: LoggedIn,
+    request_id: int,
+    reason: FormText = "",
+    revision: Revision = None,
+) -> Response:
+    return _reason_form(request, db, actor, request_id, reason, revision, "withdraw_reason",
+                        actions.request_withdraw, "withdrawn")  # fmt: skip
+
+
+@router.post("/exchange/requests/{request_id}/supplement", include_in_schema=False)
+def request_supplement(
+    request: Request, db: DB, actor: LoggedIn, request_id: int, comment: FormText = "", purpose: FormText = "",
+    legal_basis: FormText = "", revision: Revision = None,
+) -> Response:  # fmt: skip
+    values = {"comment": comment, "purpose": purpose, "legal_basis": legal_basis}
     try:
-        data = RefuseIn(reason=reason)
+        data = SupplementIn(comment=comment, purpose=purpose.strip() or None, legal_basis=legal_basis.strip() or None,
+                            revision=revision)  # fmt: skip
     except ValidationError as exc:
-        errors = {"reason": "请填写拒绝理由" if not reason.strip() else _form_errors(exc).get("reason", "")}
-        return _detail(request, db, actor, request_id, 422, errors=errors, values={"reason": reason})
-    actions.request_refuse(db, actor, request_id, data)
-    return RedirectResponse(f"/exchange/requests/{request_id}?notice=refused", status_code=303)
+        errors = _form_errors(exc)
+        if "comment" in errors and len(comment.strip()) < 2:
+            errors["comment"] = "请说明补正了什么"
+        return _detail(request, db, actor, request_id, 422, errors=errors, values=values)
+    return _decided(request, db, actor, request_id, lambda: actions.request_supplement(db, actor, request_id, data),
+                    "supplemented")  # fmt: skip
 
 
 # --- grants -----------------------------------------------------------------------------------

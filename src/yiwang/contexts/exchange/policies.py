@@ -51,17 +51,6 @@ class DecideTarget:
     status: str
 
 
-@policy("exchange.request_decide")
-def request_decide(actor: Actor, t: DecideTarget) -> Decision:
-    if actor.kind != "user":
-        return deny("共享申请须由工作人员审批，接入系统不能审批")
-    if t.status != "pending":
-        return deny("该申请已处理")
-    if _in_department(actor, t.provider_department_id) or _data_officer_over(actor, t.provider_region):
-        return ALLOW
-    return deny("只有数据提供部门或数据管理员可以审批")
-
-
 @policy("exchange.grant_revoke")
 def grant_revoke(actor: Actor, t: DecideTarget) -> Decision:
     if actor.kind != "user":
@@ -190,11 +179,6 @@ def plan_read(
         masked=tuple(f for f in chosen if f in masked),
         row_scope=grant.row_scope,
     )
-
-
-@policy("exchange.request_escalate")
-def request_escalate(actor: Actor, _t: Any) -> Decision:
-    return ALLOW if actor.kind == "system" else deny("仅由系统定时任务执行")
 
 
 @policy("exchange.consumers_read")

@@ -70,11 +70,12 @@ def requests(
     return list(session.scalars(q))
 
 
-def overdue_requests(session: Session, now: datetime, only_unescalated: bool = False) -> list[SharingRequest]:
-    q = select(SharingRequest).where(SharingRequest.status == "pending", SharingRequest.due_at < now)
-    if only_unescalated:
-        q = q.where(SharingRequest.escalated_at.is_(None))
-    return list(session.scalars(q.order_by(SharingRequest.due_at)))
+def requests_by_ids(session: Session, ids: Sequence[int]) -> list[SharingRequest]:
+    if not ids:
+        return []
+    return list(
+        session.scalars(select(SharingRequest).where(SharingRequest.id.in_(ids)).order_by(SharingRequest.id))
+    )
 
 
 def grant(session: Session, grant_id: int) -> Grant | None:

@@ -31,13 +31,34 @@ class RequestIn(Strict):
         return self
 
 
+Revision = Field(None, ge=0, le=1_000_000, description="表单显示时申请的流转次数；申请已被他人处理时返回 409")
+
+
 class ApproveIn(Strict):
     masked_fields: list[str] = Field(default_factory=list, max_length=100)
     note: str = Field("", max_length=500)
+    revision: int | None = Revision
 
 
 class RefuseIn(Strict):
     reason: str = Field(min_length=4, max_length=500)
+    revision: int | None = Revision
+
+
+class ReasonIn(Strict):
+    """要求补正或撤回：说明理由。"""
+
+    reason: str = Field(min_length=4, max_length=500)
+    revision: int | None = Revision
+
+
+class SupplementIn(Strict):
+    """提交补正：说明补正了什么，可同时更正用途与法律依据。"""
+
+    comment: str = Field(min_length=2, max_length=500)
+    purpose: str | None = Field(None, min_length=4, max_length=500)
+    legal_basis: str | None = Field(None, min_length=4, max_length=500)
+    revision: int | None = Revision
 
 
 class RevokeIn(Strict):
@@ -57,11 +78,18 @@ class RequestOut(BaseModel):
     valid_from: date
     valid_to: date
     daily_quota: int
-    status: str
+    status: str = Field(
+        description="pending 待审批 | supplement 待补正 | approved 已同意 | refused 已拒绝 | withdrawn 已撤回"
+    )
+    state_label: str = Field(description="当前环节")
+    case_id: int | None = Field(description="流程案件编号")
+    revision: int = Field(description="已完成的流转次数（提交审批表单时带上，过期的表单返回 409）")
     due_at: datetime | None
     due_provisional: bool
+    paused: bool = Field(description="补正期间审批计时暂停")
     overdue: bool
     escalated_at: datetime | None
+    supervised: bool = Field(description="是否在督办中")
     decided_by: str | None
     decided_at: datetime | None
     decision_reason: str | None

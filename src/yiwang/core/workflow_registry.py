@@ -1,0 +1,128 @@
+"""The registry of workflow definitions: the files contexts register at import, their stored
+versions (a case finishes on the version it started with), and the policy of every transition."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from yiwang.core import authz, labels
+from yiwang.core import workflow_repository as repo
+from yiwang.core.actor import Actor
+from yiwang.core.authz import ALLOW, Decision, deny
+from yiwang.core.db import utcnow
+from yiwang.core.errors import NotFound
+from yiwang.core.workflow_events import declare
+from yiwang.core.workflow_models import WorkflowCase, WorkflowDefinition
+from yiwang.core.workflow_spec import Definition, Facts, Transition, allows, load
+
+if TYPE_CHECKING:
+    from yiwang.core.workflow_views import CaseView
+
+Hook = Callable[[Session, Actor, "CaseView", str, dict[str, Any]], None]
+
+
+@dataclass
+class _Registered:
+    spec: Definition
+    path: Path
+    hook: Hook | None
+    stored: dict[int, int] = field(default_factory=dict)  # id(engine) -> definition row id
+
+
+_DEFS: dict[str, _Registered] = {}
+_BY_ID: dict[int, Definition] = {}  # stored definition versions by row id (immutable)
+
+
+def register(path: Path, hook: Hook | None = None) -> Definition:
+    """Load and validate a definition file; declare its events, its transitions' policies and
+    their audit labels. The hook runs inside every transition of its cases (the owning
+    context's own changes to its object, in the same transaction)."""
+    spec = load(path)
+    _DEFS[spec.code] = _Registered(spec, path, hook)
+    declare(spec)
+    for code, t in spec.transitions.items():
+        action = spec.action(code)
+        if action not in authz.registered_actions():
+            authz.policy(action)(_transition_policy)
+        labels.name_action(action, f"{spec.subject.label}·{t.label}")
+    return spec
+
+
+def registered(code: str) -> Definition:
+    try:
+        return _DEFS[code].spec
+    except KeyError:
+        raise RuntimeError(f"workflow definition {code} is not registered") from None
+
+
+def registered_codes() -> list[str]:
+    return sorted(_DEFS)
+
+
+def stored_definition(session: Session, code: str) -> WorkflowDefinition:
+    """The stored version of the registered file: a new version when its content changed."""
+    reg = _DEFS[code]
+    checksum = reg.spec.checksum()
+    row = repo.definition_version(session, code, checksum)
+    if row is None:
+        row = WorkflowDefinition(code=code, version=repo.latest_version(session, code) + 1, name=reg.spec.name,
+                                 spec=reg.spec.model_dump(mode="json", by_alias=True), checksum=checksum,
+                                 created_at=utcnow())  # fmt: skip
+        repo.add(session, row)
+    return row
+
+
+def definition_of(session: Session, definition_id: int) -> Definition:
+    """A case's own definition version (a case finishes on the version it started with)."""
+    spec = _BY_ID.get(definition_id)
+    if spec is None:
+        row = repo.definition(session, definition_id)
+        if row is None:
+            raise NotFound("流程定义不存在")
+        spec = Definition.model_validate(row.spec)
+        _BY_ID[definition_id] = spec
+    return spec
+
+
+def hook_of(code: str) -> Hook | None:
+    reg = _DEFS.get(code)
+    return reg.hook if reg else None
+
+
+@dataclass(frozen=True)
+class TransitionTarget:
+    """A locked case and the transition asked for: what the transition's policy decides on
+    (`case` is None when only asking whether the actor could take it)."""
+
+    case: WorkflowCase | None
+    spec: Definition
+    code: str
+    facts: Facts
+
+    @property
+    def transition(self) -> Transition:
+        return self.spec.transitions[self.code]
+
+    @property
+    def action(self) -> str:
+        return self.spec.action(self.code)
+
+    @property
+    def id(self) -> int:  # what a refusal's audit record names
+        return self.facts.case_id
+
+    @property
+    def region_code(self) -> str:
+        return self.facts.region_code
+
+
+def _transition_policy(actor: Actor, t: TransitionTarget) -> Decision:
+    """The policy of every transition: the definition's rules for who may take it."""
+    if allows(t.transition.by, actor, t.facts):
+        return ALLOW
+    return deny(f"您不能对该{t.spec.subject.label}执行「{t.transition.label}」")
