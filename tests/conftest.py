@@ -11,6 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Behaviour, not timing: a loaded CI machine must not fail a property test for being slow.
+settings.register_profile("yiwang", deadline=None)
+settings.load_profile("yiwang")
 
 _tmp = Path(tempfile.mkdtemp(prefix="yiwang-test-"))
 _pg_server = os.environ.get("YIWANG_TEST_POSTGRES")  # e.g. postgresql+psycopg://postgres@127.0.0.1:5432

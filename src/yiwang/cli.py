@@ -20,7 +20,9 @@ client_app = typer.Typer(help="API clients (calling systems)")
 audit_app = typer.Typer(help="tamper-evident audit log")
 jobs_app = typer.Typer(help="periodic jobs: audit sealing, escalation, webhook delivery")
 events_app = typer.Typer(help="the event outbox: tail, replay, list the types")
+tasks_app = typer.Typer(help="the one to-do list (统一待办)")
 for sub, name in (
+    (tasks_app, "tasks"),
     (events_app, "events"),
     (db_app, "db"),
     (demo_app, "demo"),
@@ -277,3 +279,15 @@ def events_types() -> None:
 
     import_contexts()
     typer.echo(markdown(), nl=False)
+
+
+@tasks_app.command("rebuild")
+def tasks_rebuild() -> None:
+    """Throw the to-do list away and project it again from every event in the outbox."""
+    from yiwang.contexts.workbench.projection import rebuild
+    from yiwang.core.db import transaction
+
+    import_contexts()
+    with transaction() as s:
+        seen = rebuild(s)
+    typer.echo(f"to-do list rebuilt from {seen} events")

@@ -127,8 +127,10 @@ def tab(browser: Any, live_server: str) -> Iterator[Watched]:
     page.on("pageerror", lambda e: watched.console_errors.append(f"uncaught: {e}"))
 
     def on_failed(r: Any) -> None:
-        if r.url.endswith("/favicon.svg") and r.failure == "net::ERR_ABORTED":
-            return  # the tab icon is fetched after load and cancelled by the next navigation
+        if r.failure == "net::ERR_ABORTED" and (
+            r.url.endswith("/favicon.svg") or r.headers.get("hx-request")
+        ):
+            return  # the tab icon and htmx fragments load after the page; the next navigation cancels them
         watched.failed.append(f"{r.url} {r.failure}")
 
     page.on("requestfailed", on_failed)

@@ -53,8 +53,14 @@ def test_existing_sharing_requests_get_their_cases_when_the_engine_arrives(tmp_p
         cases = conn.execute(text("SELECT subject_id, state, due_at, closed_at, assignee_department_id, parties "
                                   "FROM workflow_case ORDER BY subject_id")).all()  # fmt: skip
         timers = conn.execute(text("SELECT kind FROM workflow_timer ORDER BY kind")).scalars().all()
+        announced = conn.execute(text("SELECT type, subject FROM event_outbox ORDER BY id")).all()
     engine.dispose()
     assert [(c[0], c[1]) for c in cases] == [("1", "review"), ("2", "approved")]
     assert cases[0][2] is not None and cases[0][3] is None and cases[0][4] == 1
     assert cases[1][3] is not None and json.loads(cases[1][5])["oversight"]["name"] == "杭州市数据资源管理局"
     assert timers == ["escalation", "overdue"]
+    # each case is announced, so the to-do list (a projection of events) shows the pending one
+    assert announced == [
+        ("yiwang.exchange.request.created", "request/1"),
+        ("yiwang.exchange.request.created", "request/2"),
+    ]

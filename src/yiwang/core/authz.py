@@ -59,13 +59,31 @@ def on_denial(listener: Callable[[Actor, str, Any, str], None]) -> None:
     _denial_listeners.append(listener)
 
 
+_SCOPES: dict[str, tuple[str, ...]] = {}  # a named scope -> the action prefixes it grants
+
+
+def scope(name: str, *action_prefixes: str) -> None:
+    """A scope an API client may be given besides a context's name, e.g. `tasks` for the
+    to-do list's `workbench.task_` actions."""
+    _SCOPES[name] = action_prefixes
+
+
+def known_scopes() -> frozenset[str]:
+    """Every scope a client can be given: `*`, each context with actions, each named scope."""
+    return frozenset({"*", *(a.split(".", 1)[0] for a in _POLICIES), *_SCOPES})
+
+
+def _in_scope(scopes: frozenset[str], action: str) -> bool:
+    if action in scopes or action.split(".", 1)[0] in scopes or "*" in scopes:
+        return True
+    return any(action.startswith(p) for s in scopes for p in _SCOPES.get(s, ()))
+
+
 def _global_denials(actor: Actor, action: str) -> Decision | None:
     if actor.disabled:
         return deny("账号已停用")
-    if actor.kind == "client":
-        context = action.split(".", 1)[0]
-        if action not in actor.scopes and context not in actor.scopes and "*" not in actor.scopes:
-            return deny(f"接入系统未获授权范围 {action}")
+    if actor.kind == "client" and not _in_scope(actor.scopes, action):
+        return deny(f"接入系统未获授权范围 {action}")
     return None
 
 
@@ -74,7 +92,7 @@ def decide(actor: Actor, action: str, target: Any = None) -> Decision:
     if actor.kind == "system":
         return ALLOW
     denied = _global_denials(actor, action)
-    if denied:
+    if denied is not None:  # a Decision is falsy when it denies: test for presence, not truth
         return denied
     fn = _POLICIES.get(action)
     if fn is None:

@@ -35,6 +35,8 @@ from yiwang.core.workflow_registry import (
     registered,
     registered_codes,
     stored_definition,
+    version_spec,
+    versions,
 )
 from yiwang.core.workflow_spec import Definition, Duration, Party, Transition
 from yiwang.core.workflow_views import (
@@ -58,7 +60,7 @@ __all__ = [
     "CaseView", "Choice", "HistoryEntry", "Hook", "TransitionTarget", "case", "case_of", "cases", "cases_of",
     "choices", "definition_of", "emit_change", "fire", "history", "open_cases", "pending_timers", "record_step",
     "register", "registered", "registered_codes", "start", "stored_definition", "target", "timeline",
-    "transition", "view",
+    "transition", "version_spec", "versions", "view",
 ]  # fmt: skip
 
 MAX_COMMENT = 2000

@@ -126,3 +126,27 @@ def _transition_policy(actor: Actor, t: TransitionTarget) -> Decision:
     if allows(t.transition.by, actor, t.facts):
         return ALLOW
     return deny(f"您不能对该{t.spec.subject.label}执行「{t.transition.label}」")
+
+
+@dataclass(frozen=True)
+class Version:
+    version: int
+    created_at: Any
+    current: bool  # the registered file is this version
+
+
+def versions(session: Session, code: str) -> list[Version]:
+    """The stored versions of a definition, oldest first."""
+    checksum = _DEFS[code].spec.checksum() if code in _DEFS else ""
+    return [Version(d.version, d.created_at, d.checksum == checksum) for d in repo.definitions(session, code)]
+
+
+def version_spec(session: Session, code: str, version: int | None) -> tuple[Definition, int | None]:
+    """A stored version's definition (default: the registered file, stored or not yet)."""
+    if version is None:
+        stored = repo.definition_version(session, code, registered(code).checksum())
+        return registered(code), stored.version if stored else None
+    row = next((d for d in repo.definitions(session, code) if d.version == version), None)
+    if row is None:
+        raise NotFound("流程定义的该版本不存在")
+    return definition_of(session, row.id), row.version

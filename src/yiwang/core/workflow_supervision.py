@@ -100,3 +100,8 @@ def of_case(session: Session, case_id: int) -> list[SupervisionView]:
 
 def by_supervisor(session: Session, user_id: int, active_only: bool = True) -> list[SupervisionView]:
     return [_view(s) for s in repo.supervised_by(session, user_id, active_only)]
+
+
+def by_id(session: Session, supervision_id: int) -> SupervisionView | None:
+    s = repo.supervision(session, supervision_id)
+    return _view(s) if s else None

@@ -4,6 +4,7 @@ Public surface for other contexts: the request dependencies `Caller` / `LoggedIn
 `routers` to mount, and `person_view` / lookups through `actions`.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -19,8 +20,10 @@ from yiwang.contexts.identity.models import Department as _Department
 from yiwang.contexts.identity.web import Caller, LoggedIn, authenticate, current_actor
 
 __all__ = [
+    "Account",
     "Caller",
     "LoggedIn",
+    "account",
     "authenticate",
     "current_actor",
     "department",
@@ -32,6 +35,28 @@ __all__ = [
     "region_name",
     "routers",
 ]
+
+
+@dataclass(frozen=True)
+class Account:
+    """A login account as other contexts may name it: who, and for which department."""
+
+    id: int
+    username: str
+    name: str
+    department_id: int | None
+    region_code: str | None
+    roles: frozenset[str]
+    disabled: bool
+
+
+def account(session: Session, username: str) -> Account | None:
+    """An account by its username (to assign work to a named person)."""
+    u = _repo.user_by_name(session, username)
+    if u is None:
+        return None
+    return Account(u.id, u.username, u.display_name, u.department_id, u.region_code, frozenset(u.roles.split()),
+                   u.disabled)  # fmt: skip
 
 
 def department(session: Session, dept_id: int) -> _Department | None:

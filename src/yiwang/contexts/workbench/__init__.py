@@ -1,12 +1,19 @@
-"""The staff side (一网协同): one to-do list across every context and other systems, the
-cases' pages, notifications. Public surface: `routers`."""
+"""The staff side (一网协同): the one to-do list (统一待办) projected from every context's case
+events and from other systems' tasks, the cases' pages with 督办, the workflow diagrams.
+Public surface: `routers`, `todo_counts`, `tasks_waiting`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["routers"]
+from yiwang.contexts.workbench import policies as _policies  # noqa: F401  (registers policies)
+from yiwang.contexts.workbench import projection as _projection  # noqa: F401  (the to-do subscriber)
+from yiwang.contexts.workbench.actions import Counts, todo_counts
+
+__all__ = ["Counts", "routers", "todo_counts"]
 
 
 def routers() -> list[Any]:
-    return []
+    from yiwang.contexts.workbench import api, pages
+
+    return [api.router, pages.router]

@@ -11,6 +11,7 @@ class NavItem:
     href: str
     roles: frozenset[str]  # empty = everyone logged in
     order: int = 100
+    badge: str | None = None  # a fragment with a count, loaded after the page (htmx)
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,15 @@ _nav: list[NavItem] = []
 _cards: list[HomeCard] = []
 
 
-def add_nav(label: str, href: str, roles: set[str] | frozenset[str] = frozenset(), order: int = 100) -> None:
+def add_nav(
+    label: str,
+    href: str,
+    roles: set[str] | frozenset[str] = frozenset(),
+    order: int = 100,
+    badge: str | None = None,
+) -> None:
     if all(n.href != href for n in _nav):
-        _nav.append(NavItem(label, href, frozenset(roles), order))
+        _nav.append(NavItem(label, href, frozenset(roles), order, badge))
 
 
 def add_card(role: str, title: str, body: str, href: str, order: int = 100) -> None:

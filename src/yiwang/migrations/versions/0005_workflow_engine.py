@@ -199,6 +199,7 @@ _STATE = {"pending": "review", "approved": "approved", "refused": "refused"}
 
 def _cases_of_sharing_requests() -> None:
     """A case for every existing sharing request, in the definition's first version."""
+    import uuid
     from datetime import UTC, datetime
     from pathlib import Path
 
@@ -232,6 +233,9 @@ def _cases_of_sharing_requests() -> None:
     step = sa.table("workflow_step", *(sa.column(c) for c in ("case_id", "seq", "kind", "code", "label", "from_state",
                     "to_state", "actor", "actor_name", "at")))  # fmt: skip
     timer = sa.table("workflow_timer", *(sa.column(c) for c in ("case_id", "kind", "level", "due_at")))
+    outbox = sa.table("event_outbox", *(sa.column(c) for c in (
+        "event_id", "type", "source", "subject", "time", "dispatch_pending", "dispatch_attempts", "nats_pending",
+        "publish_attempts")), sa.column("data", json))  # fmt: skip
     def_id = conn.execute(definition.insert().values(
         code=spec.code, version=1, name=spec.name, checksum=spec.checksum(), created_at=now,
         spec=spec.model_dump(mode="json", by_alias=True)).returning(definition.c.id)).scalar_one()  # fmt: skip
@@ -262,6 +266,24 @@ def _cases_of_sharing_requests() -> None:
         conn.execute(step.insert().values(case_id=case_id, seq=1, kind="start", code="start", label="提交",
                                           from_state=None, to_state="review", actor="migration",
                                           actor_name=r["requested_by"], at=r["created_at"]))  # fmt: skip
+        # the case's first event, so that the to-do list (a projection of events) has its task
+        from yiwang.core.workflow_events import CaseEvent
+
+        snapshot = CaseEvent(
+            case_id=case_id, definition=spec.code, version=1, subject_type="sharing_request", subject_id=str(r["id"]),
+            subject_label=spec.subject.label, title=f"{r['consumer_name']}申请共享{r['resource_name']}",
+            url=f"/exchange/requests/{r['id']}", region_code=r["row_scope"], urgency="normal", urgency_label="普通",
+            state=state, state_label=spec.states[state].label, state_kind=spec.states[state].kind, step="start",
+            step_label="提交", actor="migration", actor_name=r["requested_by"],
+            assignee={"department_id": r["provider_department_id"], "roles": ["dept_staff", "data_officer"]}
+            if pending else None, parties=parties, due_at=r["due_at"] if pending else None,
+            overdue=bool(escalated), escalation_level=1 if escalated else 0, revision=0 if pending else 1, changes=1,
+            closed=not pending,
+        )  # fmt: skip
+        conn.execute(outbox.insert().values(
+            event_id=str(uuid.uuid4()), type="yiwang.exchange.request.created", source="/yiwang/exchange",
+            subject=f"request/{r['id']}", time=now, data=snapshot.model_dump(mode="json"), dispatch_pending=True,
+            dispatch_attempts=0, nats_pending=False, publish_attempts=0))  # fmt: skip
         if pending and r["due_at"] is not None and not escalated:
             conn.execute(timer.insert(), [{"case_id": case_id, "kind": "overdue", "level": 0, "due_at": r["due_at"]},
                                           {"case_id": case_id, "kind": "escalation", "level": 1, "due_at": r["due_at"]}])  # fmt: skip
