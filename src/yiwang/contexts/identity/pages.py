@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from yiwang.contexts.identity import actions, actions_access
+from yiwang.contexts.identity import actions, actions_access, data_uses
 from yiwang.contexts.identity import repository as repo
 from yiwang.contexts.identity.web import PRELOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, LoggedIn
 from yiwang.core.actor import client_ip_var
@@ -27,6 +27,7 @@ nav.add_card("citizen", "谁用了我的数据", "查看各部门因何事、在
 nav.add_card("enterprise", "谁用了我的数据", "查看法定代表人个人信息被使用的记录。", "/me", 10)
 
 LOGIN_PER_IP_PER_MINUTE = 20
+USES_SHOWN = 500  # the latest uses of one's data, grouped on the page
 
 
 def _safe_next(target: str | None) -> str:
@@ -94,5 +95,5 @@ def home(request: Request, db: DB, actor: LoggedIn) -> Response:
 @router.get("/me")
 def my_space(request: Request, db: DB, actor: LoggedIn) -> Response:
     me = actions.person_read(db, actor, actor.person_id) if actor.person_id else None
-    uses = actions.data_access_list(db, actor, actor.person_id) if actor.person_id else []
-    return render(request, "me.html", actor, me=me, uses=uses)
+    uses = actions.data_access_list(db, actor, actor.person_id, limit=USES_SHOWN) if actor.person_id else []
+    return render(request, "me.html", actor, me=me, uses=data_uses.grouped(uses), USE_NAMES=data_uses.USE_NAMES)
