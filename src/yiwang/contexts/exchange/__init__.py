@@ -12,6 +12,6 @@ __all__ = ["routers"]
 
 
 def routers() -> list[Any]:
-    from yiwang.contexts.exchange import api, api_subscriptions, pages
+    from yiwang.contexts.exchange import api, api_subscriptions, pages, pages_use
 
-    return [api.router, api_subscriptions.router, pages.router]
+    return [api.router, api_subscriptions.router, pages.router, pages_use.router]

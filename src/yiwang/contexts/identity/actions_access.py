@@ -8,9 +8,10 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from yiwang.contexts.identity import repository as repo
+from yiwang.contexts.identity.demo.logins import DEMO_LOGINS
 from yiwang.contexts.identity.models import ApiClient, ApiToken, LoginSession, UserAccount
 from yiwang.core import audit, authz, crypto, security
-from yiwang.core.actor import STAFF_ROLES, Actor
+from yiwang.core.actor import ROLE_NAMES, STAFF_ROLES, Actor
 from yiwang.core.db import utcnow
 from yiwang.core.errors import Conflict, FieldError, Unauthenticated, ValidationFailed
 from yiwang.settings import get_settings
@@ -23,6 +24,29 @@ class LoginResult:
     token: str = ""
     csrf: str = ""
     user: UserAccount | None = None
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    roles: list[str]  # role names
+    who: str  # the account's name and organisation
+    purpose: str
+
+
+def demo_login_list(session: Session, actor: Actor, env: str) -> list[DemoLogin]:
+    """The demo accounts that exist, with what each is for (never in production)."""
+    authz.check(actor, "identity.demo_login_list", env)
+    users = {u.username: u for u in repo.users_by_names(session, [name for name, _ in DEMO_LOGINS])}
+    out = []
+    for username, purpose in DEMO_LOGINS:
+        user = users.get(username)
+        if user is None:
+            continue
+        dept = repo.department(session, user.department_id) if user.department_id else None
+        out.append(DemoLogin(username, [ROLE_NAMES.get(r, r) for r in sorted(user.roles.split())],
+                             f"{user.display_name} · {dept.name}" if dept else user.display_name, purpose))  # fmt: skip
+    return out
 
 
 def session_create(session: Session, actor: Actor, username: str, password: str, ip: str) -> LoginResult:

@@ -16,6 +16,7 @@ name_actions({
     "identity.client_create": "登记接入系统",
     "identity.session_create": "登录",
     "identity.session_delete": "退出登录",
+    "identity.demo_login_list": "列出演示账号",
     "identity.token_issue": "签发访问令牌",
     "identity.data_access_read": "查看数据使用记录",
     "identity.organisation_read": "查看组织机构",

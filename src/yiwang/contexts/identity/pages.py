@@ -12,7 +12,8 @@ from fastapi.responses import RedirectResponse, Response
 from yiwang.contexts.identity import actions, actions_access, data_uses
 from yiwang.contexts.identity import repository as repo
 from yiwang.contexts.identity.web import PRELOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, LoggedIn
-from yiwang.core.actor import client_ip_var
+from yiwang.contexts.identity.demo.logins import DEMO_PASSWORD
+from yiwang.core.actor import Actor, client_ip_var
 from yiwang.core.security import limiter
 from yiwang.core.web import nav
 from yiwang.core.web.deps import DB
@@ -44,12 +45,16 @@ def render(request: Request, name: str, actor: object, status: int = 200, **ctx:
 
 
 @router.get("/login")
-def login_form(request: Request, actor: Caller, next: str | None = None) -> Response:
+def login_form(request: Request, db: DB, actor: Caller, next: str | None = None) -> Response:
     if actor.kind == "user":
         return RedirectResponse(_safe_next(next), status_code=303)
-    return render(
-        request, "login.html", actor, next=_safe_next(next), demo=get_settings().env != "production"
-    )
+    return _login_page(request, db, actor, 200, next=_safe_next(next))
+
+
+def _login_page(request: Request, db: DB, actor: Actor, status: int, **ctx: object) -> Response:
+    env = get_settings().env
+    demo = actions_access.demo_login_list(db, actor, env) if env != "production" else []
+    return render(request, "login.html", actor, status, demo=demo, demo_password=DEMO_PASSWORD, **ctx)
 
 
 @router.post("/login")
@@ -63,12 +68,12 @@ def login(
 ) -> Response:
     ip = client_ip_var.get()
     if limiter.hit(f"login-ip:{ip}", LOGIN_PER_IP_PER_MINUTE):
-        return render(request, "login.html", actor, 429, error="登录尝试过于频繁，请一分钟后再试", next=next,
-                      username=username)  # fmt: skip
+        return _login_page(request, db, actor, 429, error="登录尝试过于频繁，请一分钟后再试", next=next,
+                           username=username)  # fmt: skip
     result = actions_access.session_create(db, actor, username.strip(), password, ip)
     if not result.ok:
-        return render(request, "login.html", actor, 401, error=result.message, next=_safe_next(next),
-                      username=username, demo=get_settings().env != "production")  # fmt: skip
+        return _login_page(request, db, actor, 401, error=result.message, next=_safe_next(next),
+                           username=username)  # fmt: skip
     response = RedirectResponse(_safe_next(next), status_code=303)
     s = get_settings()
     response.set_cookie(SESSION_COOKIE, result.token, httponly=True, samesite="lax", secure=s.cookie_secure,

@@ -87,6 +87,11 @@ def session_create(_actor: Actor, _target: Any) -> Decision:
     return ALLOW  # anyone may try to log in; the credentials decide
 
 
+@policy("identity.demo_login_list")
+def demo_login_list(_actor: Actor, env: str) -> Decision:
+    return deny("正式环境不列出演示账号") if env == "production" else ALLOW
+
+
 @policy("identity.session_delete")
 def session_delete(actor: Actor, _target: Any) -> Decision:
     return ALLOW if actor.kind == "user" else deny("未登录")
