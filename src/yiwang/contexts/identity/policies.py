@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from yiwang.core.actor import Actor
-from yiwang.core.authz import ALLOW, Decision, deny, policy
+from yiwang.core.authz import ALLOW, Decision, deny, policy, registered_actions
 from yiwang.core.codes import region_covers
 
 PERSON_READERS = frozenset({"window_clerk", "dept_staff", "grid_worker", "data_officer", "leader", "admin"})
@@ -156,3 +156,13 @@ def audit_read(actor: Actor, _target: Any) -> Decision:
 @policy("identity.audit_verify")
 def audit_verify(actor: Actor, _target: Any) -> Decision:
     return ALLOW if actor.roles & AUDIT_READERS else deny("仅系统管理员和数据管理员可校验审计链")
+
+
+EXTRA_SCOPES = frozenset({"*"})  # every action
+
+
+def known_scopes() -> frozenset[str]:
+    """What an API client's scope may name (`core.authz`): an action, a context (every action of
+    it) or `*`; from the policies registered when it is asked (every context is loaded by then)."""
+    actions = registered_actions()
+    return frozenset(actions) | {a.split(".", 1)[0] for a in actions} | EXTRA_SCOPES
