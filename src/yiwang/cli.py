@@ -8,7 +8,7 @@ never a traceback.
 from __future__ import annotations
 
 import json
-from typing import Any, Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.exc import OperationalError
@@ -42,7 +42,9 @@ class RefusalsAsOneLine(TyperGroup):
             raise typer.Exit(1) from None
 
 
-app = typer.Typer(help="一网 yiwang: digital government platform", no_args_is_help=True, cls=RefusalsAsOneLine)
+app = typer.Typer(
+    help="一网 yiwang: digital government platform", no_args_is_help=True, cls=RefusalsAsOneLine
+)
 db_app = typer.Typer(help="database schema")
 demo_app = typer.Typer(help="demo city")
 user_app = typer.Typer(help="login accounts")
@@ -131,13 +133,23 @@ def client_create(
     rate: Annotated[int | None, typer.Option(help="requests per minute")] = None,
 ) -> None:
     """Register a calling system; prints its client id and secret once."""
-    import yiwang.app  # noqa: F401  (every context's actions, which scopes name)
     from yiwang.contexts.identity.actions_access import client_create as create
     from yiwang.core.db import transaction
 
+    _load_contexts()  # their actions are what scopes name
     with transaction() as s:
         client, secret = create(s, SYSTEM, name, scopes.replace(",", " ").split(), region, department, rate)
     typer.echo(json.dumps({"client_id": client.client_id, "client_secret": secret}, ensure_ascii=False))
+
+
+def _load_contexts() -> None:
+    import importlib
+    import pkgutil
+
+    import yiwang.contexts
+
+    for module in pkgutil.iter_modules(yiwang.contexts.__path__):
+        importlib.import_module(f"yiwang.contexts.{module.name}")
 
 
 @audit_app.command("verify")

@@ -17,7 +17,13 @@ _OBJECTS: dict[str, tuple[str, str]] = {}  # object type -> (name, how one objec
 RECORD = "第 {} 条记录"  # a row of a table (the providers' source tables)
 NUMBERED = "编号 {}"  # an object with an id or code of its own
 
-ACTOR_KINDS = {"user": "账号", "client": "接入系统", "system": "系统", "anonymous": "未登录访客", "subscription": "订阅"}
+ACTOR_KINDS = {
+    "user": "账号",
+    "client": "接入系统",
+    "system": "系统",
+    "anonymous": "未登录访客",
+    "subscription": "订阅",
+}
 
 
 def name_action(action: str, label: str) -> None:

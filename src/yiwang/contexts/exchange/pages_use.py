@@ -122,7 +122,8 @@ async def use_submit(
 ) -> Response:
     db, actor = call.db, call.actor
     form = await anyio.to_thread.run_sync(_load, db, actor, grant_id)
-    values = {"key": key.strip(), "case_id": case_id.strip(), "purpose": purpose.strip(), "fields": fields or []}
+    values: dict[str, Any] = {"key": key.strip(), "case_id": case_id.strip(), "purpose": purpose.strip(),
+                              "fields": fields or []}  # fmt: skip
     errors = _check(form, values)
     if errors:
         return _page(request, actor, form, 422, values=values, errors=errors)
@@ -135,7 +136,9 @@ async def use_submit(
     )  # fmt: skip
     try:
         with refusals_logged(actor, ctx, "lookup", form.grant.resource_code):
-            out = await actions_use.record_lookup(db, actor, form.grant.resource_code, values["key"], wanted, ctx)
+            out = await actions_use.record_lookup(
+                db, actor, form.grant.resource_code, values["key"], wanted, ctx
+            )
     except ValidationFailed as exc:
         errors = {e.field if e.field in FORM_FIELDS else "key": e.detail for e in exc.errors}
         return _page(request, actor, form, 422, values=values, errors=errors or {"key": exc.detail})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from yiwang.contexts.identity import repository as repo
+from yiwang.contexts.identity.data_uses import data_use
 from yiwang.contexts.identity.models import Enterprise, Person
 from yiwang.contexts.identity.policies import DataSubject, sees_clear
 from yiwang.contexts.identity.schemas import (
@@ -18,7 +19,6 @@ from yiwang.core import audit, authz, codes, crypto
 from yiwang.core.actor import Actor
 from yiwang.core.audit_repository import for_subject
 from yiwang.core.errors import Conflict, FieldError, NotFound, ValidationFailed
-from yiwang.contexts.identity.data_uses import data_use
 
 PERSONAL_FIELDS = ["id_number", "name", "phone", "address", "birth_date"]
 PERSONAL_LABELS = ["身份证号码", "姓名", "手机号码", "住址", "出生日期"]

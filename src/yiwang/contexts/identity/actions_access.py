@@ -141,7 +141,9 @@ def user_create(
     unknown = set(roles) - STAFF_ROLES - {"citizen", "enterprise"}
     if unknown:
         known = "、".join(f"{r}（{name}）" for r, name in ROLE_NAMES.items())
-        errors.append(FieldError("roles", f"未知角色：{' '.join(sorted(unknown))}（可用：{known}）", "unknown"))
+        errors.append(
+            FieldError("roles", f"未知角色：{' '.join(sorted(unknown))}（可用：{known}）", "unknown")
+        )
     dept = repo.department_by_code(session, department_code) if department_code else None
     if department_code and dept is None:
         errors.append(FieldError("department", f"部门代码 {department_code} 不存在", "unknown"))

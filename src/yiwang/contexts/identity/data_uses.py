@@ -72,4 +72,3 @@ def grouped(uses: list[dict[str, Any]]) -> list[dict[str, Any]]:
             group["first_at"] = min(group["first_at"], use["at"])
             group["last_at"] = max(group["last_at"], use["at"])
     return sorted(groups.values(), key=lambda g: g["last_at"], reverse=True)
-

@@ -11,8 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from yiwang.contexts.identity import actions, actions_access, data_uses
 from yiwang.contexts.identity import repository as repo
-from yiwang.contexts.identity.web import PRELOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, LoggedIn
 from yiwang.contexts.identity.demo.logins import DEMO_PASSWORD
+from yiwang.contexts.identity.web import PRELOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, LoggedIn
 from yiwang.core.actor import Actor, client_ip_var
 from yiwang.core.security import limiter
 from yiwang.core.web import nav
@@ -101,4 +101,6 @@ def home(request: Request, db: DB, actor: LoggedIn) -> Response:
 def my_space(request: Request, db: DB, actor: LoggedIn) -> Response:
     me = actions.person_read(db, actor, actor.person_id) if actor.person_id else None
     uses = actions.data_access_list(db, actor, actor.person_id, limit=USES_SHOWN) if actor.person_id else []
-    return render(request, "me.html", actor, me=me, uses=data_uses.grouped(uses), USE_NAMES=data_uses.USE_NAMES)
+    return render(
+        request, "me.html", actor, me=me, uses=data_uses.grouped(uses), USE_NAMES=data_uses.USE_NAMES
+    )

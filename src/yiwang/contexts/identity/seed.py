@@ -33,7 +33,6 @@ from yiwang.core.progress import load_resumable
 __all__ = ["DEMO_PASSWORD", "SeedReport", "seed_city"]
 
 
-
 @dataclass
 class SeedReport:
     size: str
