@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from tests.contexts.identity.helpers import citizen_and_clerk, read_for
 from yiwang.contexts.identity.data_uses import grouped, use_kind
 
 
@@ -47,19 +48,10 @@ def test_what_a_use_did_follows_the_actions_verb() -> None:
 
 
 def test_the_citizen_sees_a_masked_list_view_apart_from_a_read_and_repeats_counted(as_user: Any) -> None:
-    citizen = as_user("citizen")
-    me = citizen.get("/api/v1/me").json()
-    mine = citizen.get(f"/api/v1/persons/{me['person_id']}").json()
-    clerk = as_user("clerk" if mine["region_code"].startswith("330106") else "clerk2")
-    name = mine["name"]
+    citizen, mine, clerk = citizen_and_clerk(as_user)
     for _ in range(3):  # the same list, three times
-        assert clerk.get(f"/api/v1/persons?name={quote(name)}&limit=5").status_code == 200
-    assert (
-        clerk.get(
-            f"/api/v1/persons/{me['person_id']}", headers={"X-Purpose": quote("核对户籍地址")}
-        ).status_code
-        == 200
-    )
+        assert clerk.get(f"/api/v1/persons?name={quote(mine['name'])}&limit=5").status_code == 200
+    assert read_for(clerk, mine["id"], "核对户籍地址") == 200
 
     uses = citizen.get("/api/v1/me/data-access").json()
     listed = [u for u in uses if u["action"] == "identity.person_list"][:3]
