@@ -95,3 +95,63 @@ def test_import_contracts_hold() -> None:
     bin_dir = Path(sys.executable).parent
     result = subprocess.run([str(bin_dir / "lint-imports")], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+AUDIT_CALLS = {"record", "record_read", "record_many", "prepare_many"}
+
+
+def _audited() -> tuple[set[str], set[str], set[str]]:
+    """Action names, action-name prefixes (f-strings) and object types written by audit calls."""
+    actions: set[str] = set()
+    prefixes: set[str] = set()
+    objects: set[str] = set()
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in AUDIT_CALLS and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "audit"):  # fmt: skip
+                continue
+            at = 1 if node.func.attr == "prepare_many" else 2  # (session, actor, action, type, id)
+            if len(node.args) <= at:
+                continue
+            action = node.args[at]
+            if isinstance(action, ast.Constant) and isinstance(action.value, str):
+                actions.add(action.value)
+            elif isinstance(action, ast.JoinedStr) and isinstance(action.values[0], ast.Constant):
+                prefixes.add(str(action.values[0].value))
+            kind = node.args[at + 1] if len(node.args) > at + 1 else None
+            if isinstance(kind, ast.Constant) and isinstance(kind.value, str):
+                objects.add(kind.value)
+    return actions, prefixes, objects
+
+
+def test_every_action_and_audited_object_has_a_chinese_name() -> None:
+    import yiwang.app  # noqa: F401
+    from yiwang.contexts import catalog
+    from yiwang.core import labels
+
+    named = labels.named_actions()
+    actions, prefixes, objects = _audited()
+    assert actions and prefixes and objects
+    missing = sorted((authz.registered_actions() | actions) - named)
+    missing += sorted(p for p in prefixes if not any(a.startswith(p) for a in named))
+    assert not missing, f"name these actions in their context's labels.py: {missing}"
+    tables = {spec.source_table for spec in catalog.RESOURCES}
+    unnamed = sorted((objects | tables) - labels.named_objects())
+    assert not unnamed, f"name these object types in their context's labels.py: {unnamed}"
+    for name in named:
+        assert not any(c.isascii() and c.isalpha() for c in labels.action_label(name)), name
+
+
+def test_every_policy_target_class_has_a_chinese_name() -> None:
+    """A refusal is audited with its target's type (`core.labels.object_type_of`)."""
+    from yiwang.core import labels
+
+    unnamed = []
+    for path in (SRC / "contexts").rglob("policies.py"):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef) and node.name.endswith(("Target", "Subject")):
+                kind = labels.object_type_of(type(node.name, (), {})())
+                if kind not in labels.named_objects():
+                    unnamed.append(f"{path.parent.name}.{node.name} ({kind})")
+    assert not unnamed, unnamed

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from yiwang.contexts import catalog, exchange, identity, workbench
-from yiwang.core import authz, db, events_dispatch, group_commit, jobs, logging, metrics, reads
+from yiwang.core import authz, db, events_dispatch, group_commit, jobs, labels, logging, metrics, reads
 from yiwang.core.web import errors, ops
 from yiwang.core.web.middleware import RequestContext
 from yiwang.settings import get_settings
@@ -27,7 +27,7 @@ def _audit_denials() -> None:
         tid = getattr(target, "id", None) or getattr(target, "code", None)
         if tid is None:
             tid = target if isinstance(target, str | int) else ""
-        kind = type(target).__name__.lower() if target is not None else "-"
+        kind = labels.object_type_of(target)  # named in Chinese on the audit page (`core.labels`)
         detail = {"reason": reason, "target_region": getattr(target, "region_code", None)}
         audit.record_outside(actor, action, kind[:40], str(tid)[:64], outcome="denied", detail=detail)
 

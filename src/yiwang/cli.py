@@ -1,18 +1,52 @@
-"""`yiwang` command line: serve, db upgrade, demo seed, user/client create, audit verify."""
+"""`yiwang` command line: serve, db upgrade, demo seed, user/client create, audit verify.
+
+A refusal of the product (`core.errors.DomainError`: bad input, a conflict, not found) is one
+line on stderr in Chinese, naming the option at fault, and exit code 2 for bad input, else 1;
+never a traceback.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from sqlalchemy.exc import OperationalError
+from typer.core import TyperGroup
 
 from yiwang.core.actor import SYSTEM
+from yiwang.core.errors import DomainError, ValidationFailed
 from yiwang.core.workdays import SHANGHAI
 from yiwang.settings import Settings, get_settings
 
-app = typer.Typer(help="一网 yiwang: digital government platform", no_args_is_help=True)
+# the field of a domain error -> the option or argument a person typed it as
+OPTIONS = {"region_code": "--region", "department": "--department", "roles": "--roles", "scopes": "--scopes",
+           "password": "--password", "username": "USERNAME", "display_name": "--name"}  # fmt: skip
+
+
+def refusal_line(exc: DomainError) -> str:
+    parts = [f"{OPTIONS.get(e.field, e.field)}：{e.detail}" for e in exc.errors]
+    detail = exc.detail or exc.title
+    return f"错误：{detail}" + (f"。{'；'.join(parts)}" if parts else "")
+
+
+class RefusalsAsOneLine(TyperGroup):
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            typer.echo(refusal_line(exc), err=True)
+            raise typer.Exit(2 if isinstance(exc, ValidationFailed) else 1) from None
+        except OperationalError as exc:  # the database is unreachable or its file cannot be opened
+            first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            typer.echo(f"错误：无法连接数据库（YIWANG_DATABASE_URL）：{first}", err=True)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    help="一网 yiwang: digital government platform", no_args_is_help=True, cls=RefusalsAsOneLine
+)
 db_app = typer.Typer(help="database schema")
 demo_app = typer.Typer(help="demo city")
 user_app = typer.Typer(help="login accounts")
@@ -108,9 +142,20 @@ def client_create(
     from yiwang.contexts.identity.actions_access import client_create as create
     from yiwang.core.db import transaction
 
+    _load_contexts()  # their actions are what scopes name
     with transaction() as s:
         client, secret = create(s, SYSTEM, name, scopes.replace(",", " ").split(), region, department, rate)
     typer.echo(json.dumps({"client_id": client.client_id, "client_secret": secret}, ensure_ascii=False))
+
+
+def _load_contexts() -> None:
+    import importlib
+    import pkgutil
+
+    import yiwang.contexts
+
+    for module in pkgutil.iter_modules(yiwang.contexts.__path__):
+        importlib.import_module(f"yiwang.contexts.{module.name}")
 
 
 @audit_app.command("verify")

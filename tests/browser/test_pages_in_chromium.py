@@ -103,7 +103,9 @@ def test_admin_verifies_the_audit_chain_with_htmx(tab: Watched) -> None:
     page = tab.page
     tab.goto("/audit")
     assert page.locator("table.audit tbody tr").count() > 0
-    assert "session_create" in page.locator("table.audit").inner_text()
+    shown = page.locator("table.audit").inner_text()
+    assert "登录" in shown and "登录账号 · 编号" in shown  # Chinese names of the action and its object
+    assert "session_create" not in shown and "identity." not in shown
     page.click("button:has-text('校验审计链')")
     result = page.wait_for_selector("#verify-result [data-outcome]")
     assert result.get_attribute("data-outcome") == "intact", result.inner_text()

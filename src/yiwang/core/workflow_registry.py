@@ -23,6 +23,11 @@ from yiwang.core.workflow_spec import Definition, Facts, Transition, allows, loa
 if TYPE_CHECKING:
     from yiwang.core.workflow_views import CaseView
 
+# the engine's own records: deadline events written by its timers, and what a refusal names
+labels.name_actions({"workflow.warning": "临近办理期限预警", "workflow.overdue": "超过办理期限",
+                     "workflow.escalation": "超期升级督办"})  # fmt: skip
+labels.name_object("transition_target", "案件")
+
 Hook = Callable[[Session, Actor, "CaseView", str, dict[str, Any]], None]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from yiwang.core import audit, labels
+from yiwang.core import audit
 from yiwang.core import workflow_repository as repo
 from yiwang.core.actor import SYSTEM
 from yiwang.core.db import transaction, utcnow
@@ -21,8 +21,6 @@ _KINDS = {
     "overdue": ("overdue", "已超过办理期限"),
     "escalation": ("escalated", ""),
 }
-for _kind, (_verb, _label) in _KINDS.items():
-    labels.name_action(f"workflow.{_kind}", _label or "超期升级督办")
 
 
 def run_timers(now: datetime | None = None, limit: int = BATCH) -> int:

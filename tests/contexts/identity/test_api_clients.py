@@ -61,7 +61,7 @@ def test_the_secret_is_stored_hashed_and_a_wrong_one_is_401(client) -> None:
 
 
 def test_a_token_without_the_scope_is_refused(client) -> None:
-    cid, secret = _client(["services"])
+    cid, secret = _client(["catalog"])
     tok = _token(client, cid, secret).json()["access_token"]
     r = client.get("/api/v1/persons/1", headers={"Authorization": f"Bearer {tok}"})
     assert r.status_code == 403

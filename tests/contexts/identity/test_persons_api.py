@@ -7,6 +7,7 @@ from urllib.parse import quote
 from sqlalchemy import text
 
 from tests.conftest import csrf_of
+from tests.contexts.identity.helpers import citizen_and_clerk, read_for
 from yiwang.core import codes
 from yiwang.core.db import transaction
 
@@ -56,18 +57,10 @@ def test_a_clerk_of_another_district_is_refused_and_the_refusal_is_audited(as_us
 
 
 def test_the_citizen_sees_their_own_numbers_in_clear_and_who_read_them(as_user) -> None:
-    citizen = as_user("citizen")
-    me = citizen.get("/api/v1/me").json()
-    mine = citizen.get(f"/api/v1/persons/{me['person_id']}").json()
+    citizen, mine, clerk = citizen_and_clerk(as_user)
     assert mine["masked"] is False
     assert codes.ric_error(mine["id_number"]) is None
-    clerk = as_user("clerk" if mine["region_code"].startswith("330106") else "clerk2")
-    assert (
-        clerk.get(
-            f"/api/v1/persons/{me['person_id']}", headers={"X-Purpose": quote("核验居住地址")}
-        ).status_code
-        == 200
-    )
+    assert read_for(clerk, mine["id"], "核验居住地址") == 200
     uses = citizen.get("/api/v1/me/data-access").json()
     assert any(u["purpose"] == "核验居住地址" and "id_number" in u["fields"] for u in uses)
     page = citizen.get("/me")

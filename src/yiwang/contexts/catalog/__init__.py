@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from yiwang.contexts.catalog import labels as _labels  # noqa: F401  (names actions and objects)
 from yiwang.contexts.catalog import policies as _policies  # noqa: F401  (registers policies)
 from yiwang.contexts.catalog import repository as _repo
 from yiwang.contexts.catalog.specs import RESOURCES, FieldSpec, ResourceSpec

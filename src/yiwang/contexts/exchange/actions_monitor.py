@@ -23,7 +23,8 @@ from yiwang.core.db import utcnow
 from yiwang.core.errors import NotFound
 from yiwang.core.workdays import SHANGHAI, local_day
 
-OPERATION_ZH = {"lookup": "按主键查询", "batch": "批量查询", "query": "条件查询", "verify": "数据核验"}
+OPERATION_ZH = {"lookup": "按主键查询", "batch": "批量查询", "query": "条件查询", "verify": "数据核验",
+                "pull": "订阅拉取", "push": "订阅推送"}  # fmt: skip
 CONSUMER_WINDOW_DAYS = 30
 
 

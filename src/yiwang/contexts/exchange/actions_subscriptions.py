@@ -150,7 +150,7 @@ def subscription_changes(
         request_hash=hashlib.sha256(f"{subscription_id}:{after}:{limit}".encode()).hexdigest(),
         started=time.perf_counter(),
     )  # fmt: skip
-    account_read(session, actor, ctx, resource, grant, "pull", list(plan.fields), 0, list(rows.values()))
+    account_read(session, actor, ctx, resource, grant, "pull", plan, 0, list(rows.values()))
     out = [ChangeOut(seq=c.seq, op=c.op, at=c.at, record=shape_row(resource, plan, rows[c.record_id]))
            for c in changes if c.record_id in rows]  # fmt: skip
     return ChangesOut(resource=resource.code, fields=list(plan.fields), masked=list(plan.masked), changes=out,

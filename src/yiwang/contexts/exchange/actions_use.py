@@ -48,7 +48,7 @@ async def record_lookup(
                                    plan.row_scope, resource.key_field, [wanted_key])  # fmt: skip
     if not rows:
         raise NotFound("未找到该记录，或记录不在授权的数据范围内")
-    account_read(session, actor, ctx, resource, grant, "lookup", list(plan.fields), 1, rows)
+    account_read(session, actor, ctx, resource, grant, "lookup", plan, 1, rows)
     return RecordsOut.model_construct(resource=resource.code, fields=list(plan.fields), masked=list(plan.masked),
                                       records=shape_rows(resource, plan, rows))  # fmt: skip
 
@@ -68,7 +68,7 @@ async def record_batch(
         by_value[key_value(resource, k, f"keys.{i}")] = k
     rows = await repo.read_by_keys(session, resource.source_table, plan.fields, field_types(resource),
                                    plan.row_scope, resource.key_field, list(by_value))  # fmt: skip
-    account_read(session, actor, ctx, resource, grant, "batch", list(plan.fields), len(by_value), rows)
+    account_read(session, actor, ctx, resource, grant, "batch", plan, len(by_value), rows)
     kind = resource.fields[resource.key_field].data_type
     found = {r[f"{resource.key_field}_idx"] if kind == "id_number" else r[resource.key_field] for r in rows}
     missing = [k for v, k in by_value.items() if v not in found]
@@ -95,7 +95,7 @@ def record_query(
     stmt = repo.governed_select(resource.source_table, plan.fields, field_types(resource), plan.row_scope,
                                 filters=filters, after_id=after_id, limit=limit)  # fmt: skip
     rows = repo.fetch(session, stmt)
-    account_read(session, actor, ctx, resource, grant, "query", list(plan.fields), 0, rows)
+    account_read(session, actor, ctx, resource, grant, "query", plan, 0, rows)
     out = RecordsOut.model_construct(resource=resource.code, fields=list(plan.fields), masked=list(plan.masked),
                                      records=shape_rows(resource, plan, rows))  # fmt: skip
     return out, rows[-1]["id"] if len(rows) == limit else None
@@ -121,5 +121,5 @@ def record_verify(
             for f, v in values.items())
         for r in rows
     )  # fmt: skip
-    account_read(session, actor, ctx, resource, grant, "verify", list(plan.fields), 1, rows)
+    account_read(session, actor, ctx, resource, grant, "verify", plan, 1, rows)
     return VerifyOut(match=match)

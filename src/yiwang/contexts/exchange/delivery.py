@@ -228,7 +228,8 @@ def _prepare(session: Session, d: Delivery, now: datetime) -> Outgoing | str:
         [(resource.source_table, row["id"], row["subject_person_id"], row["subject_enterprise_id"])],
         purpose=grant.purpose,
         detail={"resource": resource.code, "resource_name": resource.name, "fields": list(plan.fields),
-                "labels": [resource.fields[f].label for f in plan.fields], "grant": grant.id, "subscription": sub.id,
+                "labels": [resource.fields[f].label for f in plan.fields], "masked": list(plan.masked),
+                "grant": grant.id, "subscription": sub.id,
                 "delivery": d.id, "attempt": d.attempts + 1, "seq": change.seq},
     )  # fmt: skip
     usage = {

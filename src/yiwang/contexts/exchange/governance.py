@@ -209,17 +209,21 @@ def shape_rows(
 
 def account_read(
     session: Session, actor: Actor, ctx: UseContext, resource: catalog.ResourceInfo, grant: Grant, op: str,
-    plan_fields: list[str], keys: int, rows: list[dict[str, Any]],
+    plan: Plan, keys: int, rows: list[dict[str, Any]],
 ) -> None:  # fmt: skip
     """Log the call and audit each subject, durably before the answer; the replay check, the
-    grant still in force and the quota are decided there too (`accounting`, group-committed)."""
+    grant still in force and the quota are decided there too (`accounting`, group-committed).
+    The audit detail names the fields answered and which of them were masked: the person sees
+    both on 我的数据."""
     purpose = ctx.purpose or grant.purpose
+    plan_fields = list(plan.fields)
     audit_rows = audit.prepare_many(
         actor, f"exchange.record_{op}",
         [(resource.source_table, r["id"], r["subject_person_id"], r["subject_enterprise_id"]) for r in rows],
         purpose=purpose,
         detail={"resource": resource.code, "resource_name": resource.name, "fields": plan_fields,
-                "labels": [resource.fields[f].label for f in plan_fields], "case_id": ctx.case_id, "grant": grant.id},
+                "labels": [resource.fields[f].label for f in plan_fields], "masked": list(plan.masked),
+                "case_id": ctx.case_id, "grant": grant.id},
     )  # fmt: skip
     usage = {
         "at": utcnow(), "consumer": actor.label, "consumer_department_id": actor.department_id,

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from yiwang.contexts.identity import labels as _labels  # noqa: F401  (names actions and objects)
 from yiwang.contexts.identity import policies as _policies  # noqa: F401  (registers policies)
 from yiwang.contexts.identity import repository as _repo
 from yiwang.contexts.identity.lookups import (

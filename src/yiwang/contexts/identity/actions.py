@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from yiwang.contexts.identity import repository as repo
+from yiwang.contexts.identity.data_uses import data_use
 from yiwang.contexts.identity.models import Enterprise, Person
 from yiwang.contexts.identity.policies import DataSubject, sees_clear
 from yiwang.contexts.identity.schemas import (
@@ -18,14 +19,10 @@ from yiwang.core import audit, authz, codes, crypto
 from yiwang.core.actor import Actor
 from yiwang.core.audit_repository import for_subject
 from yiwang.core.errors import Conflict, FieldError, NotFound, ValidationFailed
-from yiwang.core.labels import action_label, name_action
 
 PERSONAL_FIELDS = ["id_number", "name", "phone", "address", "birth_date"]
 PERSONAL_LABELS = ["身份证号码", "姓名", "手机号码", "住址", "出生日期"]
-name_action("identity.person_read", "查看个人信息")
-name_action("identity.person_list", "查询人员名单")
-name_action("identity.person_update", "修改个人信息")
-name_action("identity.person_create", "登记个人信息")
+MASKED_FIELDS = ["id_number", "phone", "birth_date"]  # what `person_view` masks for anyone but the person
 
 
 def _aad(person_id_idx: str) -> bytes:
@@ -52,13 +49,17 @@ def person_view(person: Person, clear: bool) -> PersonOut:
     )
 
 
-def _audit_read(session: Session, actor: Actor, action: str, person: Person, purpose: str | None) -> None:
+def _audit_read(session: Session, actor: Actor, action: str, person: Person, purpose: str | None) -> bool:
+    """Audit the read (unless it is the person's own) and say whether the actor sees it in clear."""
+    clear = sees_clear(actor, person)
     if actor.person_id != person.id:
         audit.record_read(
             session, actor, action, "person", person.id,
             subject_person_id=person.id, purpose=purpose,
-            detail={"fields": PERSONAL_FIELDS, "labels": PERSONAL_LABELS, "resource_name": "自然人基础信息"},
+            detail={"fields": PERSONAL_FIELDS, "labels": PERSONAL_LABELS, "resource_name": "自然人基础信息",
+                    "masked": [] if clear else MASKED_FIELDS},
         )  # fmt: skip
+    return clear
 
 
 def person_read(session: Session, actor: Actor, person_id: int, purpose: str | None = None) -> PersonOut:
@@ -66,8 +67,7 @@ def person_read(session: Session, actor: Actor, person_id: int, purpose: str | N
     authz.check(actor, "identity.person_read", person)
     if person is None:
         raise NotFound("未找到该自然人")
-    _audit_read(session, actor, "identity.person_read", person, purpose)
-    return person_view(person, sees_clear(actor, person))
+    return person_view(person, _audit_read(session, actor, "identity.person_read", person, purpose))
 
 
 def person_find(session: Session, actor: Actor, id_number: str, purpose: str | None = None) -> PersonOut:
@@ -87,9 +87,7 @@ def person_list(
     authz.check(actor, "identity.person_list", region_code or actor.region_code)
     scope = region_code or actor.region_code
     rows = repo.persons_page(session, scope, name, after_id, limit)
-    for p in rows:
-        _audit_read(session, actor, "identity.person_list", p, None)
-    return [person_view(p, sees_clear(actor, p)) for p in rows]
+    return [person_view(p, _audit_read(session, actor, "identity.person_list", p, None)) for p in rows]
 
 
 def _require_region(session: Session, code: str, field: str = "region_code") -> None:
@@ -210,20 +208,8 @@ def data_access_list(
     enterprise_id: int | None = None,
     limit: int = 100,
 ) -> list[dict[str, object]]:
-    """Every recorded use of this person's (or enterprise's) data by someone else, newest first."""
+    """Every recorded use of this person's (or enterprise's) data by someone else, newest first:
+    what was done (`use`: list, read, verify or change) and which fields were seen in clear and
+    which masked."""
     authz.check(actor, "identity.data_access_read", DataSubject(person_id, enterprise_id))
-    return [
-        {
-            "at": r.occurred_at,
-            "by": r.actor_name or r.actor,
-            "on_behalf_of": r.on_behalf_of,
-            "action": r.action,
-            "action_label": action_label(r.action),
-            "data": (r.detail or {}).get("resource_name", ""),
-            "case_id": (r.detail or {}).get("case_id"),
-            "purpose": r.purpose,
-            "fields": (r.detail or {}).get("fields", []),
-            "labels": (r.detail or {}).get("labels") or (r.detail or {}).get("fields", []),
-        }
-        for r in for_subject(session, person_id, enterprise_id, limit)
-    ]
+    return [data_use(r) for r in for_subject(session, person_id, enterprise_id, limit)]

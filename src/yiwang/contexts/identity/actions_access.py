@@ -8,9 +8,11 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from yiwang.contexts.identity import repository as repo
+from yiwang.contexts.identity.demo.logins import DEMO_LOGINS
 from yiwang.contexts.identity.models import ApiClient, ApiToken, LoginSession, UserAccount
+from yiwang.contexts.identity.policies import known_scopes
 from yiwang.core import audit, authz, crypto, security
-from yiwang.core.actor import STAFF_ROLES, Actor
+from yiwang.core.actor import ROLE_NAMES, STAFF_ROLES, Actor
 from yiwang.core.db import utcnow
 from yiwang.core.errors import Conflict, FieldError, Unauthenticated, ValidationFailed
 from yiwang.settings import get_settings
@@ -23,6 +25,29 @@ class LoginResult:
     token: str = ""
     csrf: str = ""
     user: UserAccount | None = None
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    roles: list[str]  # role names
+    who: str  # the account's name and organisation
+    purpose: str
+
+
+def demo_login_list(session: Session, actor: Actor, env: str) -> list[DemoLogin]:
+    """The demo accounts that exist, with what each is for (never in production)."""
+    authz.check(actor, "identity.demo_login_list", env)
+    users = {u.username: u for u in repo.users_by_names(session, [name for name, _ in DEMO_LOGINS])}
+    out = []
+    for username, purpose in DEMO_LOGINS:
+        user = users.get(username)
+        if user is None:
+            continue
+        dept = repo.department(session, user.department_id) if user.department_id else None
+        out.append(DemoLogin(username, [ROLE_NAMES.get(r, r) for r in sorted(user.roles.split())],
+                             f"{user.display_name} · {dept.name}" if dept else user.display_name, purpose))  # fmt: skip
+    return out
 
 
 def session_create(session: Session, actor: Actor, username: str, password: str, ip: str) -> LoginResult:
@@ -115,10 +140,14 @@ def user_create(
         errors.append(FieldError("password", "密码至少 8 位", "too_short"))
     unknown = set(roles) - STAFF_ROLES - {"citizen", "enterprise"}
     if unknown:
-        errors.append(FieldError("roles", f"未知角色：{' '.join(sorted(unknown))}", "unknown"))
+        known = "、".join(f"{r}（{name}）" for r, name in ROLE_NAMES.items())
+        errors.append(
+            FieldError("roles", f"未知角色：{' '.join(sorted(unknown))}（可用：{known}）", "unknown")
+        )
     dept = repo.department_by_code(session, department_code) if department_code else None
     if department_code and dept is None:
-        errors.append(FieldError("department", "部门不存在", "unknown"))
+        errors.append(FieldError("department", f"部门代码 {department_code} 不存在", "unknown"))
+    errors += _unknown_region(session, region_code) if region_code else []
     if errors:
         raise (Conflict if errors[0].code == "duplicate" else ValidationFailed)("账号信息有误", errors)
     user = UserAccount(
@@ -138,11 +167,12 @@ def client_create(
 ) -> tuple[ApiClient, str]:  # fmt: skip
     """Register a calling system; returns it and its secret, shown once."""
     authz.check(actor, "identity.client_create")
-    if repo.region(session, region_code) is None:
-        raise ValidationFailed(
-            "行政区划代码不存在", [FieldError("region_code", "行政区划代码不存在", "unknown")]
-        )
+    errors = _unknown_scope(scopes) + _unknown_region(session, region_code)
     dept = repo.department_by_code(session, department_code) if department_code else None
+    if department_code and dept is None:
+        errors.append(FieldError("department", f"部门代码 {department_code} 不存在", "unknown"))
+    if errors:
+        raise ValidationFailed("接入系统信息有误", errors)
     secret = crypto.new_token()
     client = ApiClient(
         client_id="c_" + crypto.new_token(9), name=name, secret_hash=security.hash_password(secret),
@@ -154,3 +184,21 @@ def client_create(
     audit.record(session, actor, "identity.client_create", "api_client", client.client_id,
                  detail={"scopes": scopes})  # fmt: skip
     return client, secret
+
+
+def _unknown_region(session: Session, region_code: str) -> list[FieldError]:
+    if repo.region(session, region_code) is None:
+        return [FieldError("region_code", f"行政区划代码 {region_code} 不存在", "unknown")]
+    return []
+
+
+def _unknown_scope(scopes: list[str]) -> list[FieldError]:
+    known = known_scopes()
+    bad = sorted(set(scopes) - known)
+    if not scopes:
+        return [FieldError("scopes", "至少登记一个授权范围", "missing")]
+    if bad:
+        contexts = "、".join(sorted(s for s in known if "." not in s and s != "*"))
+        msg = f"未知的授权范围：{' '.join(bad)}（可用：{contexts}、* 或某个操作名，如 exchange.record_read）"
+        return [FieldError("scopes", msg, "unknown")]
+    return []

@@ -9,10 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from yiwang.contexts.identity import actions, actions_access
+from yiwang.contexts.identity import actions, actions_access, data_uses
 from yiwang.contexts.identity import repository as repo
+from yiwang.contexts.identity.demo.logins import DEMO_PASSWORD
 from yiwang.contexts.identity.web import PRELOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, LoggedIn
-from yiwang.core.actor import client_ip_var
+from yiwang.core.actor import Actor, client_ip_var
 from yiwang.core.security import limiter
 from yiwang.core.web import nav
 from yiwang.core.web.deps import DB
@@ -27,6 +28,7 @@ nav.add_card("citizen", "谁用了我的数据", "查看各部门因何事、在
 nav.add_card("enterprise", "谁用了我的数据", "查看法定代表人个人信息被使用的记录。", "/me", 10)
 
 LOGIN_PER_IP_PER_MINUTE = 20
+USES_SHOWN = 500  # the latest uses of one's data, grouped on the page
 
 
 def _safe_next(target: str | None) -> str:
@@ -43,12 +45,16 @@ def render(request: Request, name: str, actor: object, status: int = 200, **ctx:
 
 
 @router.get("/login")
-def login_form(request: Request, actor: Caller, next: str | None = None) -> Response:
+def login_form(request: Request, db: DB, actor: Caller, next: str | None = None) -> Response:
     if actor.kind == "user":
         return RedirectResponse(_safe_next(next), status_code=303)
-    return render(
-        request, "login.html", actor, next=_safe_next(next), demo=get_settings().env != "production"
-    )
+    return _login_page(request, db, actor, 200, next=_safe_next(next))
+
+
+def _login_page(request: Request, db: DB, actor: Actor, status: int, **ctx: object) -> Response:
+    env = get_settings().env
+    demo = actions_access.demo_login_list(db, actor, env) if env != "production" else []
+    return render(request, "login.html", actor, status, demo=demo, demo_password=DEMO_PASSWORD, **ctx)
 
 
 @router.post("/login")
@@ -62,12 +68,12 @@ def login(
 ) -> Response:
     ip = client_ip_var.get()
     if limiter.hit(f"login-ip:{ip}", LOGIN_PER_IP_PER_MINUTE):
-        return render(request, "login.html", actor, 429, error="登录尝试过于频繁，请一分钟后再试", next=next,
-                      username=username)  # fmt: skip
+        return _login_page(request, db, actor, 429, error="登录尝试过于频繁，请一分钟后再试", next=next,
+                           username=username)  # fmt: skip
     result = actions_access.session_create(db, actor, username.strip(), password, ip)
     if not result.ok:
-        return render(request, "login.html", actor, 401, error=result.message, next=_safe_next(next),
-                      username=username, demo=get_settings().env != "production")  # fmt: skip
+        return _login_page(request, db, actor, 401, error=result.message, next=_safe_next(next),
+                           username=username)  # fmt: skip
     response = RedirectResponse(_safe_next(next), status_code=303)
     s = get_settings()
     response.set_cookie(SESSION_COOKIE, result.token, httponly=True, samesite="lax", secure=s.cookie_secure,
@@ -94,5 +100,7 @@ def home(request: Request, db: DB, actor: LoggedIn) -> Response:
 @router.get("/me")
 def my_space(request: Request, db: DB, actor: LoggedIn) -> Response:
     me = actions.person_read(db, actor, actor.person_id) if actor.person_id else None
-    uses = actions.data_access_list(db, actor, actor.person_id) if actor.person_id else []
-    return render(request, "me.html", actor, me=me, uses=uses)
+    uses = actions.data_access_list(db, actor, actor.person_id, limit=USES_SHOWN) if actor.person_id else []
+    return render(
+        request, "me.html", actor, me=me, uses=data_uses.grouped(uses), USE_NAMES=data_uses.USE_NAMES
+    )

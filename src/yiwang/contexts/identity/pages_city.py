@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from yiwang.contexts.identity import actions, actions_audit, actions_stats
+from yiwang.contexts.identity import actions, actions_audit, actions_stats, data_uses
 from yiwang.contexts.identity import repository as repo
 from yiwang.contexts.identity.actions_stats import LEVEL_NAMES, SIZE_NAMES, MapView, Overview
-from yiwang.contexts.identity.pages import render
+from yiwang.contexts.identity.pages import USES_SHOWN, render
 from yiwang.contexts.identity.policies import AUDIT_READERS, PERSON_READERS, STATS_READERS
 from yiwang.contexts.identity.web import Caller, LoggedIn
 from yiwang.core.errors import NotFound
@@ -93,9 +93,9 @@ def my_enterprise(request: Request, db: DB, actor: LoggedIn) -> Response:
         raise NotFound("当前账号未关联企业")
     ent = actions.enterprise_read(db, actor, actor.enterprise_id)
     region = repo.region(db, ent.region_code)
-    uses = actions.data_access_list(db, actor, enterprise_id=actor.enterprise_id)
+    uses = actions.data_access_list(db, actor, enterprise_id=actor.enterprise_id, limit=USES_SHOWN)
     return render(request, "enterprise.html", actor, e=ent, region_name=region.name if region else "",
-                  size_names=SIZE_NAMES, uses=uses)  # fmt: skip
+                  size_names=SIZE_NAMES, uses=data_uses.grouped(uses), USE_NAMES=data_uses.USE_NAMES)  # fmt: skip
 
 
 @api_router.get("/overview", response_model=Overview, summary="城市概览统计（仅计数）")

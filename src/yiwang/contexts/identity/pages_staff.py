@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from yiwang.contexts.identity import actions
+from yiwang.contexts.identity import actions, region_name
 from yiwang.contexts.identity.pages import render
 from yiwang.contexts.identity.policies import PERSON_READERS
 from yiwang.contexts.identity.web import LoggedIn
@@ -53,7 +53,9 @@ def persons_page(
             raise
         error = exc.detail
     next_after = items[-1].id if len(items) == PAGE else None
-    return render(request, "persons.html", actor, items=items, q=q, error=error, next_after=next_after)
+    scope = region_name(db, actor.region_code) if actor.region_code else ""
+    return render(request, "persons.html", actor, items=items, q=q, error=error, next_after=next_after,
+                  region_name=scope)  # fmt: skip
 
 
 @router.get("/persons/{person_id}")

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from yiwang.core.actor import Actor
-from yiwang.core.authz import ALLOW, Decision, deny, policy
+from yiwang.core.authz import ALLOW, Decision, deny, policy, registered_actions
+from yiwang.core.authz import known_scopes as authz_known_scopes
 from yiwang.core.codes import region_covers
 
 PERSON_READERS = frozenset({"window_clerk", "dept_staff", "grid_worker", "data_officer", "leader", "admin"})
@@ -87,6 +88,11 @@ def session_create(_actor: Actor, _target: Any) -> Decision:
     return ALLOW  # anyone may try to log in; the credentials decide
 
 
+@policy("identity.demo_login_list")
+def demo_login_list(_actor: Actor, env: str) -> Decision:
+    return deny("正式环境不列出演示账号") if env == "production" else ALLOW
+
+
 @policy("identity.session_delete")
 def session_delete(actor: Actor, _target: Any) -> Decision:
     return ALLOW if actor.kind == "user" else deny("未登录")
@@ -151,3 +157,13 @@ def audit_read(actor: Actor, _target: Any) -> Decision:
 @policy("identity.audit_verify")
 def audit_verify(actor: Actor, _target: Any) -> Decision:
     return ALLOW if actor.roles & AUDIT_READERS else deny("仅系统管理员和数据管理员可校验审计链")
+
+
+EXTRA_SCOPES = frozenset({"*"})  # every action
+
+
+def known_scopes() -> frozenset[str]:
+    """What an API client's scope may name (`core.authz`): an action, a context (every action of
+    it), a named scope (`tasks`) or `*`; from the policies registered when it is asked (every
+    context is loaded by then)."""
+    return frozenset(registered_actions()) | authz_known_scopes() | EXTRA_SCOPES

@@ -137,6 +137,12 @@ class DataAccessOut(BaseModel):
     purpose: str | None
     fields: list[str]
     labels: list[str]
+    use: str = Field(description="list（名单浏览）| read（查看明细）| verify（只核验）| change（登记或更新）")
+    use_label: str
+    masked: list[str] = Field(description="以脱敏形式看到的信息项")
+    clear_labels: list[str] = Field(description="以明文看到的信息项名称")
+    masked_labels: list[str] = Field(description="以脱敏形式看到的信息项名称")
+    outcome: str
 
 
 class MeOut(BaseModel):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from yiwang.contexts.identity import repository as repo
 from yiwang.contexts.identity.demo import DemoCity, generate_city
+from yiwang.contexts.identity.demo.logins import DEMO_PASSWORD
 from yiwang.contexts.identity.lookups import person_ids_by_id_numbers
 from yiwang.contexts.identity.models import (
     Department,
@@ -25,10 +26,11 @@ from yiwang.contexts.identity.models import (
     UserAccount,
 )
 from yiwang.core import crypto, security
+from yiwang.core.actor import ROLE_NAMES
 from yiwang.core.db import analyze, bulk_insert, transaction, utcnow
 from yiwang.core.progress import load_resumable
 
-DEMO_PASSWORD = "yiwang-demo"  # noqa: S105 - printed on the login page of non-production installs
+__all__ = ["DEMO_PASSWORD", "SeedReport", "seed_city"]
 
 
 @dataclass
@@ -120,7 +122,7 @@ def _accounts(city: DemoCity, report: SeedReport) -> None:
         report.counts["accounts"] = len(new)
     report.logins = [
         ("citizen", f"市民 {city.citizen_demo.name}"), ("enterprise", f"企业 {city.enterprise_demo.name}"),
-        *[(st.username, f"{'/'.join(st.roles)} {st.name}") for st in city.staff[:7]],
+        *[(st.username, f"{'/'.join(ROLE_NAMES.get(r, r) for r in st.roles)} {st.name}") for st in city.staff[:7]],
     ]  # fmt: skip
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from yiwang.contexts.workbench import labels as _labels  # noqa: F401  (names actions and objects)
 from yiwang.contexts.workbench import policies as _policies  # noqa: F401  (registers policies)
 from yiwang.contexts.workbench import projection as _projection  # noqa: F401  (the to-do subscriber)
 from yiwang.contexts.workbench.actions import Counts, todo_counts

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
 
+from yiwang.core import labels
 from yiwang.core.actor import ROLE_NAMES
 from yiwang.core.web import nav
 
@@ -38,3 +39,7 @@ templates.env.filters["yuan"] = yuan
 templates.env.globals["ROLE_NAMES"] = ROLE_NAMES
 templates.env.globals["nav_for"] = nav.nav_for
 templates.env.globals["cards_for"] = nav.cards_for
+templates.env.globals["action_label"] = labels.action_label
+templates.env.globals["object_label"] = labels.object_label
+templates.env.globals["actor_label"] = labels.actor_label
+templates.env.globals["seen_fields"] = labels.seen_fields

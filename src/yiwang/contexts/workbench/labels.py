@@ -1,0 +1,25 @@
+"""Chinese names of the workbench's actions and objects (`core.labels`)."""
+
+from __future__ import annotations
+
+from yiwang.core.labels import name_actions, name_object
+
+name_actions({
+    "workbench.todo_read": "查看待办",
+    "workbench.case_read": "查看案件",
+    "workbench.case_transition": "在待办中办理案件",
+    "workbench.case_supervise": "督办案件",
+    "workbench.supervision_end": "结束督办",
+    "workbench.supervision_list": "查看督办清单",
+    "workbench.workflow_read": "查看流程定义",
+    "workbench.task_create": "接入系统推送待办",
+    "workbench.task_read": "接入系统读取待办",
+    "workbench.task_update": "接入系统更新待办",
+    "workbench.task_close": "接入系统办结待办",
+})  # fmt: skip
+
+for _type, _name in (
+    ("task", "待办"), ("facts", "案件"), ("in_place", "案件办理"), ("supervision_target", "督办"),
+    ("client_task", "接入系统的待办"),
+):  # fmt: skip
+    name_object(_type, _name)
