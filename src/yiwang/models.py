@@ -10,4 +10,5 @@ def load_all() -> None:
     import yiwang.contexts.identity.models
     import yiwang.core.audit
     import yiwang.core.events
+    import yiwang.core.notify
     import yiwang.core.progress  # noqa: F401

@@ -136,9 +136,11 @@ class Runner:
 
 
 def register_core_jobs(audit_seal_interval: float) -> None:
-    from yiwang.core import events_dispatch
+    from yiwang.core import events_dispatch, notify_delivery
     from yiwang.core.audit_sealer import seal_all
     from yiwang.settings import get_settings
 
     register("audit.seal", audit_seal_interval, seal_all, transactional=False)
     register("events.sweep", get_settings().events_sweep_interval, events_dispatch.sweep, transactional=False)
+    register("notify.deliver", get_settings().notify_deliver_interval, notify_delivery.deliver_all,
+             transactional=False)  # fmt: skip

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from yiwang.contexts.identity import repository as repo
 from yiwang.contexts.identity.models import ApiClient, ApiToken, LoginSession, UserAccount
-from yiwang.core import audit, authz, crypto, security
+from yiwang.core import audit, authz, codes, crypto, security
 from yiwang.core.actor import STAFF_ROLES, Actor
 from yiwang.core.db import utcnow
 from yiwang.core.errors import Conflict, FieldError, Unauthenticated, ValidationFailed
@@ -106,6 +106,8 @@ def user_create(
     department_code: str | None = None,
     region_code: str | None = None,
     grid_code: str | None = None,
+    email: str | None = None,
+    mobile: str | None = None,
 ) -> UserAccount:
     authz.check(actor, "identity.user_create")
     errors = []
@@ -119,6 +121,10 @@ def user_create(
     dept = repo.department_by_code(session, department_code) if department_code else None
     if department_code and dept is None:
         errors.append(FieldError("department", "部门不存在", "unknown"))
+    for name, value, error in (("email", email, codes.email_error), ("mobile", mobile, codes.mobile_error)):
+        problem = error(value) if value else None
+        if problem:
+            errors.append(FieldError(name, problem))
     if errors:
         raise (Conflict if errors[0].code == "duplicate" else ValidationFailed)("账号信息有误", errors)
     user = UserAccount(
@@ -126,6 +132,7 @@ def user_create(
         roles=" ".join(sorted(set(roles))), person_id=person_id, enterprise_id=enterprise_id,
         department_id=dept.id if dept else None,
         region_code=region_code or (dept.region_code if dept else None), grid_code=grid_code,
+        email=codes.email_address(email) if email else None, mobile=codes.mobile_number(mobile) if mobile else None,
     )  # fmt: skip
     repo.add(session, user)
     audit.record(session, actor, "identity.user_create", "user", user.id, detail={"roles": roles})
