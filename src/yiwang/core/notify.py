@@ -257,10 +257,16 @@ def unread_count(session: Session, user_id: int) -> int:
     return repo.unread_count(session, user_id)
 
 
-def mark_read(session: Session, notification_id: int) -> None:
+def with_deliveries(session: Session, notification: Notification) -> Message:
     from yiwang.core import notify_repository as repo
 
-    repo.mark_read(session, [notification_id], utcnow())
+    return Message(notification, repo.deliveries_of(session, [notification.id]).get(notification.id, []))
+
+
+def mark_read(session: Session, notification: Notification) -> None:
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        session.flush()
 
 
 def mark_all_read(session: Session, user_id: int) -> int:

@@ -52,15 +52,6 @@ def unread_count(session: Session, user_id: int) -> int:
     return session.scalar(q) or 0
 
 
-def mark_read(session: Session, notification_ids: Sequence[int], at: datetime) -> int:
-    result = session.execute(
-        update(Notification)
-        .where(Notification.id.in_(notification_ids), Notification.read_at.is_(None))
-        .values(read_at=at)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
 def mark_all_read(session: Session, user_id: int, at: datetime) -> int:
     result = session.execute(
         update(Notification)
@@ -86,7 +77,7 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[tuple[Notific
     )
     if session.get_bind().dialect.name == "postgresql":
         q = q.with_for_update(of=NotificationDelivery, skip_locked=True)
-    return [(d, n) for d, n in session.execute(q).tuples()]
+    return [(d, n) for d, n in session.execute(q).all()]
 
 
 def finish(session: Session, delivery_id: int, claims: int, values: dict[str, Any]) -> bool:
@@ -107,7 +98,7 @@ def finish(session: Session, delivery_id: int, claims: int, values: dict[str, An
 def troubles(session: Session, before_id: int, limit: int) -> list[tuple[NotificationDelivery, Notification]]:
     """Failed deliveries and open ones that failed before (retrying), newest first. Both
     conditions are partial indexes' (`ix_notification_delivery_failed`, `..._open`)."""
-    retrying = and_(NotificationDelivery.status.in_(OPEN), NotificationDelivery.attempts > 0)
+    retrying = and_(NotificationDelivery.status.in_(OPEN), NotificationDelivery.last_error.is_not(None))
     q = (
         select(NotificationDelivery, Notification)
         .join(Notification, Notification.id == NotificationDelivery.notification_id)
@@ -116,7 +107,7 @@ def troubles(session: Session, before_id: int, limit: int) -> list[tuple[Notific
     if before_id:
         q = q.where(NotificationDelivery.id < before_id)
     q = q.order_by(NotificationDelivery.id.desc()).limit(limit)
-    return [(d, n) for d, n in session.execute(q).tuples()]
+    return [(d, n) for d, n in session.execute(q).all()]
 
 
 def delivery(session: Session, delivery_id: int) -> NotificationDelivery | None:

@@ -80,9 +80,12 @@ def _load(spec: str) -> SmsGateway:
     module, _, name = spec.partition(":")
     if not module or not name:
         raise RuntimeError(f"YIWANG_SMS_GATEWAY must be module:Class, not {spec!r}")
-    instance = getattr(importlib.import_module(module), name)()
+    cls = getattr(importlib.import_module(module), name)
+    if not isinstance(cls, type):
+        raise RuntimeError(f"YIWANG_SMS_GATEWAY {spec} is not a class with a send(phone, text) method")
+    instance = cls()
     if not isinstance(instance, SmsGateway):
-        raise RuntimeError(f"{spec} has no send(phone, text) method")
+        raise RuntimeError(f"YIWANG_SMS_GATEWAY {spec} has no send(phone, text) method")
     return instance
 
 
