@@ -40,11 +40,13 @@ CHANNEL_ZH = {IN_APP: "站内", EMAIL: "邮件", SMS: "短信"}
 STATUS_ZH = {
     "pending": "待发送", "sending": "发送中", "sent": "已送达", "failed": "发送失败", "skipped": "未发送",
 }  # fmt: skip
-OPEN = ("pending", "sending")  # deliveries the job still has to do
 
-_UNREAD = "read_at IS NULL AND in_app"
-_OPEN = "status IN ('pending', 'sending')"
-_FAILED = "status = 'failed'"
+# The conditions of the partial indexes, also written into the queries word for word: SQLite
+# uses a partial index only when the query's WHERE has its condition's terms (`in_app = 1`, as
+# SQLAlchemy writes a boolean for SQLite, does not match `in_app`; nor does `IN (?, ?)`).
+UNREAD_SQL = "read_at IS NULL AND in_app"
+OPEN_SQL = "status IN ('pending', 'sending')"
+FAILED_SQL = "status = 'failed'"
 
 
 class Notification(Base):
@@ -54,7 +56,7 @@ class Notification(Base):
     __table_args__ = (
         Index("ix_notification_user_id_id", "user_id", "id"),  # my list, newest first
         # The bell on every page: a count of this index's entries for one person, nothing else.
-        Index("ix_notification_unread", "user_id", postgresql_where=text(_UNREAD), sqlite_where=text(_UNREAD)),
+        Index("ix_notification_unread", "user_id", postgresql_where=text(UNREAD_SQL), sqlite_where=text(UNREAD_SQL)),
     )  # fmt: skip
 
     id: Mapped[int] = mapped_column(_BIG, primary_key=True)
@@ -77,9 +79,9 @@ class NotificationDelivery(Base):
     __tablename__ = "notification_delivery"
     __table_args__ = (
         # The delivery job's work list and the retrying ones on the administrator's page.
-        Index("ix_notification_delivery_open", "next_attempt_at", postgresql_where=text(_OPEN),
-              sqlite_where=text(_OPEN)),
-        Index("ix_notification_delivery_failed", "id", postgresql_where=text(_FAILED), sqlite_where=text(_FAILED)),
+        Index("ix_notification_delivery_open", "next_attempt_at", postgresql_where=text(OPEN_SQL),
+              sqlite_where=text(OPEN_SQL)),
+        Index("ix_notification_delivery_failed", "id", postgresql_where=text(FAILED_SQL), sqlite_where=text(FAILED_SQL)),
     )  # fmt: skip
 
     id: Mapped[int] = mapped_column(_BIG, primary_key=True)
