@@ -127,7 +127,7 @@ def deliver_due(now: datetime | None = None, limit: int = BATCH, sender: Sender 
             provider_id, error = None, exc
         except Exception as exc:  # a gateway's own error: temporary
             log.exception("notification delivery %s failed", o.delivery_id)
-            provider_id, error = None, SendFailed(f"{type(exc).__name__}: {exc}"[:500])
+            provider_id, error = None, SendFailed(f"发送出错（{type(exc).__name__}）：{exc}"[:500])
         try:
             return o.delivery_id, record(o, error, provider_id, now or utcnow())
         except Exception:  # the lease brings the delivery back

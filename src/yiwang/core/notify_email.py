@@ -11,6 +11,7 @@ permanent: trying again would get the same answer.
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -59,8 +60,28 @@ def send(to: str, name: str, subject: str, body: str, link: str | None = None) -
     except smtplib.SMTPResponseException as exc:
         raise _refused(exc.smtp_code, exc.smtp_error) from exc
     except (smtplib.SMTPException, OSError) as exc:
-        raise SendFailed(f"无法连接邮件服务器 {where}：{exc or type(exc).__name__}"[:500]) from exc
+        raise SendFailed(f"无法连接邮件服务器 {where}：{_why(exc)}"[:500]) from exc
     return str(msg["Message-ID"])
+
+
+def _why(exc: BaseException) -> str:
+    """What went wrong, in Chinese, for the administrator's page (the original in brackets)."""
+    said = f"（{exc}）" if str(exc) else ""
+    if isinstance(exc, ConnectionRefusedError):
+        return "连接被拒绝，服务器未运行或端口不对"
+    if isinstance(exc, TimeoutError):
+        return "连接超时"
+    if isinstance(exc, socket.gaierror):
+        return "无法解析服务器地址" + said
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "服务器证书校验失败" + said
+    if isinstance(exc, ssl.SSLError):
+        return "TLS 连接失败" + said
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "服务器断开了连接" + said
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return "服务器不支持所需的扩展（STARTTLS 或登录）" + said
+    return f"{type(exc).__name__}{said}"
 
 
 def _connect() -> smtplib.SMTP:
