@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 from urllib.parse import unquote
@@ -113,9 +114,7 @@ def mobile_number(value: str) -> str:
     """A valid mobile number as stored: its 11 digits. ValueError (Chinese) when invalid."""
     import phonenumbers
 
-    err = mobile_error(value)
-    if err:
-        raise ValueError(err)
+    _refuse_invalid(value, mobile_error)
     return str(phonenumbers.parse(compact(value), "CN").national_number)
 
 
@@ -138,11 +137,15 @@ def email_error(value: str) -> str | None:
 
 def email_address(value: str) -> str:
     """A valid email address as stored (domain in lower case). ValueError (Chinese) when invalid."""
-    err = email_error(value)
-    if err:
-        raise ValueError(err)
+    _refuse_invalid(value, email_error)
     local, _, domain = value.strip().rpartition("@")
     return f"{local}@{domain.lower()}"
+
+
+def _refuse_invalid(value: str, error_of: Callable[[str], str | None]) -> None:
+    error = error_of(value)
+    if error:
+        raise ValueError(error)
 
 
 def mask_email(value: str) -> str:

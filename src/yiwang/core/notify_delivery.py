@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from yiwang.core import notify_email, notify_sms
+from yiwang.core import jobs, notify_email, notify_sms
 from yiwang.core import notify_repository as repo
 from yiwang.core.db import transaction, utcnow
 from yiwang.core.events_dispatch import backoff
@@ -134,19 +133,11 @@ def deliver_due(now: datetime | None = None, limit: int = BATCH, sender: Sender 
             log.exception("notification delivery %s: outcome not recorded", o.delivery_id)
             return o.delivery_id, "sending"
 
-    if outgoing:
-        with ThreadPoolExecutor(max_workers=min(POOL, len(outgoing)), thread_name_prefix="notify") as pool:
-            for delivery_id, status in pool.map(one, outgoing):
-                report.count(delivery_id, status)
+    for delivery_id, status in jobs.in_threads(one, outgoing, POOL, "notify"):
+        report.count(delivery_id, status)
     return report
 
 
-def deliver_all(max_rounds: int = 10) -> int:
-    """The job: rounds until one finds less than a full batch (bounded per run)."""
-    total = 0
-    for _ in range(max_rounds):
-        report = deliver_due()
-        total += report.claimed
-        if report.claimed < BATCH:
-            break
-    return total
+def deliver_all() -> int:
+    """The `notify.deliver` job."""
+    return jobs.in_rounds(lambda: deliver_due().claimed, BATCH)
