@@ -298,6 +298,10 @@ def delivery(session: Session, delivery_id: int) -> NotificationDelivery | None:
     return repo.delivery(session, delivery_id)
 
 
+_NOT_RETRIED = {"sending": "该消息正在发送，请稍后查看结果", "sent": "该消息已送达，无需重试",
+                "skipped": "收件人未登记地址，无法重试"}  # fmt: skip
+
+
 def retry(session: Session, delivery_id: int) -> NotificationDelivery:
     """Send a failed (or retrying) delivery again now, with a fresh round of attempts. One in
     flight is left alone: its worker's outcome comes first."""
@@ -307,9 +311,7 @@ def retry(session: Session, delivery_id: int) -> NotificationDelivery:
     if d is None or d.channel == IN_APP:
         raise NotFound("该发送记录不存在")
     if d.status not in ("failed", "pending"):
-        raise Conflict(
-            "该消息正在发送或已送达，无需重试" if d.status != "skipped" else "收件人未登记地址，无法重试"
-        )
+        raise Conflict(_NOT_RETRIED.get(d.status, "该消息无需重试"))
     if d.status == "failed":
         d.attempts = 0
     d.status, d.next_attempt_at = "pending", utcnow()
