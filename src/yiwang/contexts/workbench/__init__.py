@@ -12,6 +12,6 @@ __all__ = ["routers"]
 
 
 def routers() -> list[Any]:
-    from yiwang.contexts.workbench import notifications, notifications_api
+    from yiwang.contexts.workbench import api_notifications, pages_notifications
 
-    return [notifications_api.router, notifications.router]
+    return [api_notifications.router, pages_notifications.router]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from yiwang.contexts.identity import LoggedIn
-from yiwang.contexts.workbench import notifications_actions as actions
+from yiwang.contexts.workbench import actions_notifications as actions
 from yiwang.contexts.workbench.schemas_notifications import (
     MarkedOut,
     NotificationOut,

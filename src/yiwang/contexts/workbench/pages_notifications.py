@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from yiwang.contexts.identity import Caller, LoggedIn
-from yiwang.contexts.workbench import notifications_actions as actions
+from yiwang.contexts.workbench import actions_notifications as actions
 from yiwang.contexts.workbench.schemas_notifications import masked_address
 from yiwang.core import authz, notify
 from yiwang.core.actor import Actor
