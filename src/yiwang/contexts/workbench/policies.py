@@ -8,29 +8,30 @@ from yiwang.core.actor import Actor
 from yiwang.core.authz import ALLOW, Decision, deny, policy
 
 
-def _a_person(actor: Actor) -> Decision | None:
+def _a_person(actor: Actor) -> Decision:
+    """A Decision is falsy when it refuses: callers test `.allowed`, never `or` it away."""
     if actor.kind != "user" or actor.id is None:
         return deny("只有登录的个人账号有自己的消息")
-    return None
+    return ALLOW
 
 
 @policy("workbench.notification_list")
 def notification_list(actor: Actor, _target: Any) -> Decision:
     """A person's own messages (the target is always the actor's own list)."""
-    return _a_person(actor) or ALLOW
+    return _a_person(actor)
 
 
 @policy("workbench.notification_mark_all_read")
 def notification_mark_all_read(actor: Actor, _target: Any) -> Decision:
-    return _a_person(actor) or ALLOW
+    return _a_person(actor)
 
 
 @policy("workbench.notification_mark_read")
 def notification_mark_read(actor: Actor, message: Any) -> Decision:
     """`message` has the `user_id` of the person it was sent to."""
-    refused = _a_person(actor)
-    if refused:
-        return refused
+    person = _a_person(actor)
+    if not person.allowed:
+        return person
     if getattr(message, "user_id", None) != actor.id:
         return deny("只能处理发给自己的消息")
     return ALLOW
