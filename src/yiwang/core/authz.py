@@ -74,7 +74,7 @@ def decide(actor: Actor, action: str, target: Any = None) -> Decision:
     if actor.kind == "system":
         return ALLOW
     denied = _global_denials(actor, action)
-    if denied:
+    if denied is not None:  # a refusal is falsy (Decision.__bool__): `if denied` never refused
         return denied
     fn = _POLICIES.get(action)
     if fn is None:
