@@ -119,6 +119,8 @@ def user_create(
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
     department: Annotated[str | None, typer.Option(help="department code, e.g. 330106-civil_affairs")] = None,
     region: Annotated[str | None, typer.Option(help="region code of the scope")] = None,
+    email: Annotated[str | None, typer.Option(help="email address for notifications")] = None,
+    mobile: Annotated[str | None, typer.Option(help="mobile number for SMS notifications")] = None,
 ) -> None:
     """Create a login account."""
     from yiwang.contexts.identity.actions_access import user_create as create
@@ -126,7 +128,7 @@ def user_create(
 
     with transaction() as s:
         user = create(s, SYSTEM, username, password, display_name, roles.replace(",", " ").split(),
-                      department_code=department, region_code=region)  # fmt: skip
+                      department_code=department, region_code=region, email=email, mobile=mobile)  # fmt: skip
     typer.echo(f"created user {user.username} (id {user.id})")
 
 
@@ -250,7 +252,7 @@ def show_settings() -> None:
     s = get_settings()
     for name, field in Settings.model_fields.items():
         value = getattr(s, name)
-        if any(w in name for w in ("secret", "key")) and value:
+        if any(w in name for w in ("secret", "key", "password")) and value:
             value = "(set)"
         typer.echo(f"YIWANG_{name.upper():28} {value!s:40} {field.description or ''}")
 

@@ -6,7 +6,7 @@ import time
 
 from yiwang.contexts.exchange.seed import seed_sources
 from yiwang.contexts.identity import actions_access, department_by_code
-from yiwang.contexts.identity.demo import generate_city
+from yiwang.contexts.identity.demo import contacts, generate_city
 from yiwang.contexts.identity.seed import DEMO_PASSWORD, SeedReport, seed_city
 from yiwang.core.actor import SYSTEM
 from yiwang.core.db import transaction
@@ -20,13 +20,14 @@ EXCHANGE_ACCOUNTS = (
 
 
 def _exchange_accounts(report: SeedReport) -> None:
-    for username, name, dept, what in EXCHANGE_ACCOUNTS:
+    for n, (username, name, dept, what) in enumerate(EXCHANGE_ACCOUNTS, start=1):
         try:
             with transaction() as s:
                 if department_by_code(s, dept) is None:
                     continue
                 actions_access.user_create(s, SYSTEM, username, DEMO_PASSWORD, name, ["dept_staff"],
-                                           department_code=dept)  # fmt: skip
+                                           department_code=dept, email=contacts.staff_email(username, dept),
+                                           mobile=contacts.exchange_mobile(n))  # fmt: skip
         except Conflict:
             pass  # created by an earlier run
         report.logins.append((username, what))

@@ -11,5 +11,6 @@ def load_all() -> None:
     import yiwang.contexts.workbench.models
     import yiwang.core.audit
     import yiwang.core.events
+    import yiwang.core.notify
     import yiwang.core.progress
     import yiwang.core.workflow_models  # noqa: F401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -80,6 +81,36 @@ class Settings(BaseSettings):
     events_sweep_interval: float = Field(
         2.0, description="seconds between sweeps that deliver events a crash left undelivered"
     )
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="the site's address as people reach it (links in emails)"
+    )
+    # Notifications (docs/notifications.md): email over SMTP, SMS through a gateway adapter.
+    smtp_host: str = Field(
+        "", description="SMTP server for notification emails (empty: email not configured)"
+    )
+    smtp_port: int = Field(587, description="SMTP port: 587 with STARTTLS, 465 with SSL, 25 plain")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", description="starttls | ssl (implicit TLS) | none (plain, only inside a trusted network)"
+    )
+    smtp_user: str = Field("", description="SMTP login user (empty: no login)")
+    smtp_password: str = Field("", description="SMTP login password")
+    smtp_from: str = Field(
+        "一网政务服务平台 <noreply@yiwang.example>",
+        description="sender of notification emails: Name <address>",
+    )
+    smtp_timeout: float = Field(10.0, description="seconds an SMTP server may take to answer")
+    sms_gateway: str = Field(
+        "yiwang.core.notify_sms:RecordingSmsGateway",
+        description="SMS adapter as module:Class (default: records and logs, sends nothing)",
+    )
+    sms_signature: str = Field("一网政务", description="signature the SMS texts start with, as 【签名】")
+    notify_max_attempts: int = Field(6, description="email/SMS attempts before a notification delivery fails")
+    notify_lease_seconds: float = Field(
+        60.0, description="how long a claimed email/SMS delivery stays with its worker before others retry it"
+    )
+    notify_deliver_interval: float = Field(
+        2.0, description="seconds between runs of the email/SMS delivery job"
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
@@ -98,6 +129,8 @@ class Settings(BaseSettings):
                 )
             if not self.cookie_secure:
                 raise ValueError("YIWANG_COOKIE_SECURE must be true in production (cookies only over HTTPS)")
+            if self.smtp_user and self.smtp_security == "none":
+                raise ValueError("YIWANG_SMTP_SECURITY=none would send the SMTP password in clear")
             if self.webhook_allowed_hosts == "127.0.0.1,localhost":
                 raise ValueError(
                     "YIWANG_WEBHOOK_ALLOWED_HOSTS must name the subscribers' hosts in production"

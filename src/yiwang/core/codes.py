@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 from urllib.parse import unquote
@@ -92,6 +93,64 @@ def phone_error(value: str) -> str | None:
     if not _MOBILE.fullmatch(v):
         return "手机号码应为11位，以1开头"
     return None
+
+
+def mobile_error(value: str) -> str | None:
+    """Why `value` is not a mainland China mobile number (phonenumbers' CN metadata), or None."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(compact(value), "CN")
+    except phonenumbers.NumberParseException:
+        return "手机号码格式不正确"
+    if number.country_code != 86 or not phonenumbers.is_valid_number(number):
+        return "不是有效的中国大陆手机号码"
+    if phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE:
+        return "不是手机号码（固定电话不能接收短信）"
+    return None
+
+
+def mobile_number(value: str) -> str:
+    """A valid mobile number as stored: its 11 digits. ValueError (Chinese) when invalid."""
+    import phonenumbers
+
+    _refuse_invalid(value, mobile_error)
+    return str(phonenumbers.parse(compact(value), "CN").national_number)
+
+
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_EMAIL_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def email_error(value: str) -> str | None:
+    """Why `value` is not an email address we can send to (RFC 5321 dot-atom, ASCII), or None."""
+    local, at, domain = value.strip().rpartition("@")
+    if not at or not local or not domain:
+        return "电子邮箱应为 名称@域名 的形式"
+    if len(value.strip()) > 254 or len(local) > 64 or not _EMAIL_LOCAL.fullmatch(local):
+        return "电子邮箱的名称部分格式不正确"
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_EMAIL_LABEL.fullmatch(x) for x in labels) or not labels[-1].isalpha():
+        return "电子邮箱的域名格式不正确"
+    return None
+
+
+def email_address(value: str) -> str:
+    """A valid email address as stored (domain in lower case). ValueError (Chinese) when invalid."""
+    _refuse_invalid(value, email_error)
+    local, _, domain = value.strip().rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _refuse_invalid(value: str, error_of: Callable[[str], str | None]) -> None:
+    error = error_of(value)
+    if error:
+        raise ValueError(error)
+
+
+def mask_email(value: str) -> str:
+    local, _, domain = value.rpartition("@")
+    return f"{local[:1]}***@{domain}"
 
 
 def mask_ric(value: str) -> str:

@@ -16,9 +16,10 @@ import logging
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,6 +28,8 @@ from yiwang.core.db import transaction
 
 log = logging.getLogger(__name__)
 _JOB_LOCK = 0x7978  # advisory-lock namespace (two-key form) of jobs
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -135,11 +138,35 @@ class Runner:
             self._stop.wait(self.tick)
 
 
+def in_rounds(one_round: Callable[[], int], full: int, max_rounds: int = 10) -> int:
+    """A job that works in batches (`one_round` returns how many rows it claimed): rounds
+    until one claims less than a full batch, at most `max_rounds` a run, so that the runner's
+    other jobs get their turn. Returns the rows claimed."""
+    total = 0
+    for _ in range(max_rounds):
+        claimed = one_round()
+        total += claimed
+        if claimed < full:
+            break
+    return total
+
+
+def in_threads(fn: Callable[[T], R], items: Sequence[T], threads: int, name: str) -> list[R]:
+    """`fn` of every item on up to `threads` threads, results in order: a job's sends, which
+    wait on the network with no transaction open."""
+    if not items:
+        return []
+    with ThreadPoolExecutor(max_workers=min(threads, len(items)), thread_name_prefix=name) as pool:
+        return list(pool.map(fn, items))
+
+
 def register_core_jobs(audit_seal_interval: float) -> None:
-    from yiwang.core import events_dispatch, workflow_timers
+    from yiwang.core import events_dispatch, notify_delivery, workflow_timers
     from yiwang.core.audit_sealer import seal_all
     from yiwang.settings import get_settings
 
     register("audit.seal", audit_seal_interval, seal_all, transactional=False)
     register("events.sweep", get_settings().events_sweep_interval, events_dispatch.sweep, transactional=False)
     register("workflow.timers", 2.0, workflow_timers.run_timers, transactional=False)
+    register("notify.deliver", get_settings().notify_deliver_interval, notify_delivery.deliver_all,
+             transactional=False)  # fmt: skip

@@ -36,7 +36,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,7 +49,7 @@ from yiwang.contexts.exchange import repository as repo
 from yiwang.contexts.exchange.governance import field_types, shape_row
 from yiwang.contexts.exchange.models import Delivery, Grant
 from yiwang.contexts.exchange.policies import Plan, grant_refusal, plan_read
-from yiwang.core import audit, crypto
+from yiwang.core import audit, crypto, jobs
 from yiwang.core.actor import Actor
 from yiwang.core.db import transaction, utcnow
 from yiwang.core.workdays import local_day
@@ -338,19 +337,11 @@ def deliver_due(now: datetime | None = None, limit: int = BATCH, send: Sender = 
             log.exception("webhook delivery %s failed", o.delivery_id)
             return o.delivery_id, "sending"
 
-    if outgoing:
-        with ThreadPoolExecutor(max_workers=min(POOL, len(outgoing)), thread_name_prefix="webhook") as pool:
-            for delivery_id, status in pool.map(one, outgoing):
-                report.count(delivery_id, status)
+    for delivery_id, status in jobs.in_threads(one, outgoing, POOL, "webhook"):
+        report.count(delivery_id, status)
     return report
 
 
-def deliver_all(max_rounds: int = 10) -> int:
+def deliver_all() -> int:
     """The job: rounds until a round finds less than a full batch (bounded per run)."""
-    total = 0
-    for _ in range(max_rounds):
-        report = deliver_due()
-        total += report.claimed
-        if report.claimed < BATCH:
-            break
-    return total
+    return jobs.in_rounds(lambda: deliver_due().claimed, BATCH)

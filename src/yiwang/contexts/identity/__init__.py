@@ -1,7 +1,9 @@
 """Identity and organisation: regions, departments, grids, persons, enterprises, staff, logins.
 
 Public surface for other contexts: the request dependencies `Caller` / `LoggedIn`, the
-`routers` to mount, and `person_view` / lookups through `actions`.
+`routers` to mount, and `person_view` / lookups through `actions`; whom to notify with
+`recipients_by_usernames`, `recipients_by_ids` and `recipients_in_department` (accounts as
+`core.notify.Recipient`: id, name, email, mobile).
 """
 
 from dataclasses import dataclass
@@ -18,6 +20,11 @@ from yiwang.contexts.identity.lookups import (
     persons_by_id_numbers,
 )
 from yiwang.contexts.identity.models import Department as _Department
+from yiwang.contexts.identity.recipients import (
+    recipients_by_ids,
+    recipients_by_usernames,
+    recipients_in_department,
+)
 from yiwang.contexts.identity.web import Caller, LoggedIn, authenticate, current_actor
 
 __all__ = [
@@ -33,6 +40,9 @@ __all__ = [
     "enterprise_ids_by_codes",
     "person_ids_by_id_numbers",
     "persons_by_id_numbers",
+    "recipients_by_ids",
+    "recipients_by_usernames",
+    "recipients_in_department",
     "region_name",
     "routers",
 ]

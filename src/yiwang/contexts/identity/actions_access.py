@@ -11,7 +11,7 @@ from yiwang.contexts.identity import repository as repo
 from yiwang.contexts.identity.demo.logins import DEMO_LOGINS
 from yiwang.contexts.identity.models import ApiClient, ApiToken, LoginSession, UserAccount
 from yiwang.contexts.identity.policies import known_scopes
-from yiwang.core import audit, authz, crypto, security
+from yiwang.core import audit, authz, codes, crypto, security
 from yiwang.core.actor import ROLE_NAMES, STAFF_ROLES, Actor
 from yiwang.core.db import utcnow
 from yiwang.core.errors import Conflict, FieldError, Unauthenticated, ValidationFailed
@@ -131,6 +131,8 @@ def user_create(
     department_code: str | None = None,
     region_code: str | None = None,
     grid_code: str | None = None,
+    email: str | None = None,
+    mobile: str | None = None,
 ) -> UserAccount:
     authz.check(actor, "identity.user_create")
     errors = []
@@ -148,6 +150,10 @@ def user_create(
     if department_code and dept is None:
         errors.append(FieldError("department", f"部门代码 {department_code} 不存在", "unknown"))
     errors += _unknown_region(session, region_code) if region_code else []
+    for name, value, error in (("email", email, codes.email_error), ("mobile", mobile, codes.mobile_error)):
+        problem = error(value) if value else None
+        if problem:
+            errors.append(FieldError(name, problem))
     if errors:
         raise (Conflict if errors[0].code == "duplicate" else ValidationFailed)("账号信息有误", errors)
     user = UserAccount(
@@ -155,6 +161,7 @@ def user_create(
         roles=" ".join(sorted(set(roles))), person_id=person_id, enterprise_id=enterprise_id,
         department_id=dept.id if dept else None,
         region_code=region_code or (dept.region_code if dept else None), grid_code=grid_code,
+        email=codes.email_address(email) if email else None, mobile=codes.mobile_number(mobile) if mobile else None,
     )  # fmt: skip
     repo.add(session, user)
     audit.record(session, actor, "identity.user_create", "user", user.id, detail={"roles": roles})

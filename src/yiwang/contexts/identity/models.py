@@ -97,9 +97,13 @@ class UserAccount(Base):
     roles: Mapped[str] = mapped_column(String(200))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
     grid_code: Mapped[str | None] = mapped_column(String(16))
+    # Where notifications reach the account holder (core.notify): validated on the way in
+    # (codes.email_address, codes.mobile_number), stored normalised.
+    email: Mapped[str | None] = mapped_column(String(254))
+    mobile: Mapped[str | None] = mapped_column(String(20))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from yiwang.contexts.identity.models import (
@@ -115,6 +115,18 @@ def user(session: Session, user_id: int) -> UserAccount | None:
 
 def users_by_names(session: Session, names: list[str]) -> list[UserAccount]:
     return list(session.scalars(select(UserAccount).where(UserAccount.username.in_(names))))
+
+
+def users_by_ids(session: Session, ids: list[int]) -> list[UserAccount]:
+    return list(session.scalars(select(UserAccount).where(UserAccount.id.in_(ids))))
+
+
+def users_in_department(session: Session, department_id: int, role: str | None) -> list[UserAccount]:
+    """Accounts of a department, optionally with a role (roles are space-separated words)."""
+    q = select(UserAccount).where(UserAccount.department_id == department_id)
+    if role:
+        q = q.where((literal(" ") + UserAccount.roles + literal(" ")).contains(f" {role} ", autoescape=True))
+    return list(session.scalars(q.order_by(UserAccount.id)))
 
 
 def session_with_user(

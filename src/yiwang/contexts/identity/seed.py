@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from yiwang.contexts.identity import repository as repo
-from yiwang.contexts.identity.demo import DemoCity, generate_city
+from yiwang.contexts.identity.demo import DemoCity, contacts, generate_city
 from yiwang.contexts.identity.demo.logins import DEMO_PASSWORD
 from yiwang.contexts.identity.lookups import person_ids_by_id_numbers
 from yiwang.contexts.identity.models import (
@@ -90,11 +90,13 @@ def _organisation(city: DemoCity, report: SeedReport) -> None:
 
 def _accounts(city: DemoCity, report: SeedReport) -> None:
     hashed = security.hash_password(DEMO_PASSWORD)
+    contact = _contacts(city)
     with transaction() as s:
-        existing = {
-            u.username
-            for u in repo.users_by_names(s, [st.username for st in city.staff] + ["citizen", "enterprise"])
-        }
+        accounts = repo.users_by_names(s, [st.username for st in city.staff] + ["citizen", "enterprise"])
+        existing = {u.username for u in accounts}
+        for u in accounts:  # seeded before accounts had contact details
+            if u.email is None and u.mobile is None and u.username in contact:
+                u.email, u.mobile = contact[u.username]
         wanted = [st.id_number for st in city.staff] + [
             city.citizen_demo.id_number,
             city.enterprise_demo.legal_rep_id_number,
@@ -105,18 +107,21 @@ def _accounts(city: DemoCity, report: SeedReport) -> None:
         new: list[UserAccount] = []
         if "citizen" not in existing:
             new.append(UserAccount(username="citizen", password_hash=hashed, display_name=city.citizen_demo.name,
-                                   roles="citizen", person_id=person_ids[city.citizen_demo.id_number]))  # fmt: skip
+                                   roles="citizen", person_id=person_ids[city.citizen_demo.id_number],
+                                   email=contacts.CITIZEN_EMAIL, mobile=contacts.CITIZEN_MOBILE))  # fmt: skip
         if "enterprise" not in existing and ent is not None:
             new.append(UserAccount(username="enterprise", password_hash=hashed, display_name=ent.name,
                                    roles="enterprise", enterprise_id=ent.id, region_code=ent.region_code,
-                                   person_id=person_ids[city.enterprise_demo.legal_rep_id_number]))  # fmt: skip
+                                   person_id=person_ids[city.enterprise_demo.legal_rep_id_number],
+                                   email=contacts.ENTERPRISE_EMAIL, mobile=contacts.ENTERPRISE_MOBILE))  # fmt: skip
         for st in city.staff:
             if st.username in existing:
                 continue
+            email, mobile = contact[st.username]
             new.append(UserAccount(
                 username=st.username, password_hash=hashed, display_name=st.name, roles=" ".join(st.roles),
                 person_id=person_ids.get(st.id_number), department_id=depts[st.department_code],
-                region_code=st.region_code, grid_code=getattr(st, "grid_code", None),
+                region_code=st.region_code, grid_code=getattr(st, "grid_code", None), email=email, mobile=mobile,
             ))  # fmt: skip
         s.add_all(new)
         report.counts["accounts"] = len(new)
@@ -124,6 +129,15 @@ def _accounts(city: DemoCity, report: SeedReport) -> None:
         ("citizen", f"市民 {city.citizen_demo.name}"), ("enterprise", f"企业 {city.enterprise_demo.name}"),
         *[(st.username, f"{'/'.join(ROLE_NAMES.get(r, r) for r in st.roles)} {st.name}") for st in city.staff[:7]],
     ]  # fmt: skip
+
+
+def _contacts(city: DemoCity) -> dict[str, tuple[str, str]]:
+    """username -> (email, mobile) of every demo account the city seeds."""
+    out = {st.username: (contacts.staff_email(st.username, st.department_code), contacts.staff_mobile(n))
+           for n, st in enumerate(city.staff, start=1)}  # fmt: skip
+    out["citizen"] = (contacts.CITIZEN_EMAIL, contacts.CITIZEN_MOBILE)
+    out["enterprise"] = (contacts.ENTERPRISE_EMAIL, contacts.ENTERPRISE_MOBILE)
+    return out
 
 
 def seed_city(size: str, seed: int = 2026, progress: bool = False) -> SeedReport:

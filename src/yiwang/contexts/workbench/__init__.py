@@ -1,6 +1,7 @@
 """The staff side (一网协同): the one to-do list (统一待办) projected from every context's case
-events and from other systems' tasks, the cases' pages with 督办, the workflow diagrams.
-Public surface: `routers`, `todo_counts`, `tasks_waiting`."""
+events and from other systems' tasks, the cases' pages with 督办, the workflow diagrams, and
+notifications (every person's messages, citizens' too, and the administrator's view of failed
+deliveries). Public surface: `routers`, `todo_counts`."""
 
 from __future__ import annotations
 
@@ -15,6 +16,6 @@ __all__ = ["Counts", "routers", "todo_counts"]
 
 
 def routers() -> list[Any]:
-    from yiwang.contexts.workbench import api, pages
+    from yiwang.contexts.workbench import api, api_notifications, pages, pages_notifications
 
-    return [api.router, pages.router]
+    return [api.router, api_notifications.router, pages.router, pages_notifications.router]

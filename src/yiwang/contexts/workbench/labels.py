@@ -16,10 +16,15 @@ name_actions({
     "workbench.task_read": "接入系统读取待办",
     "workbench.task_update": "接入系统更新待办",
     "workbench.task_close": "接入系统办结待办",
+    "workbench.notification_list": "查看我的消息",
+    "workbench.notification_mark_read": "消息标为已读",
+    "workbench.notification_mark_all_read": "全部消息标为已读",
+    "workbench.notification_failure_list": "查看未送达的消息",
+    "workbench.notification_retry": "重发未送达的消息",
 })  # fmt: skip
 
 for _type, _name in (
     ("task", "待办"), ("facts", "案件"), ("in_place", "案件办理"), ("supervision_target", "督办"),
-    ("client_task", "接入系统的待办"),
+    ("client_task", "接入系统的待办"), ("notification_delivery", "消息发送"), ("notification", "消息"),
 ):  # fmt: skip
     name_object(_type, _name)
