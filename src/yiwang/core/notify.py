@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from yiwang.core.db import Base, UTCDateTime, utcnow
 from yiwang.core.errors import Conflict, NotFound
+from yiwang.settings import get_settings
 
 _BIG = BigInteger().with_variant(Integer, "sqlite")
 
@@ -219,6 +220,10 @@ def _delivery(notification_id: int, r: Recipient, channel: str, now: datetime) -
     if not address:
         return NotificationDelivery(notification_id=notification_id, channel=channel, status="skipped",
                                     attempts=0, claims=0, last_error=_NO_ADDRESS[channel])  # fmt: skip
+    if channel == EMAIL and not get_settings().smtp_host:  # a laptop's demo: recorded, not a failure
+        return NotificationDelivery(notification_id=notification_id, channel=channel, address=address,
+                                    status="skipped", attempts=0, claims=0,
+                                    last_error="未配置邮件服务器（YIWANG_SMTP_HOST），未发送")  # fmt: skip
     return NotificationDelivery(notification_id=notification_id, channel=channel, address=address,
                                 status="pending", attempts=0, claims=0, next_attempt_at=now)  # fmt: skip
 
