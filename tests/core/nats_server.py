@@ -6,11 +6,12 @@ own, stopped and started again on the same port and store (a restart keeps the s
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,13 @@ import nats
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 BINARY = shutil.which("nats-server") or "/usr/sbin/nats-server"
+
+
+def run_async(coroutine: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    """Run a coroutine to its end on a loop of its own, in a thread of its own: the browser
+    tests' playwright keeps an event loop running in the main thread of the same worker."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine())).result()
 
 
 def free_port() -> int:
@@ -39,7 +47,7 @@ class NatsServer:
             [BINARY, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        asyncio.run(self._until_jetstream_answers())
+        run_async(self._until_jetstream_answers)
         return self
 
     async def _until_jetstream_answers(self) -> None:
@@ -100,4 +108,4 @@ def read_stream(url: str, stream: str) -> list[Any]:
         finally:
             await nc.close()
 
-    return asyncio.run(read())
+    return run_async(read)

@@ -73,7 +73,9 @@ def _stream_ids(server: NatsServer) -> list[str]:
     return [m.headers["Nats-Msg-Id"] for m in read_stream(server.url, STREAM)]
 
 
-def test_each_event_is_published_once_as_a_cloudevent_and_marked_after_the_ack(relay_env, nats_server) -> None:
+def test_each_event_is_published_once_as_a_cloudevent_and_marked_after_the_ack(
+    relay_env, nats_server
+) -> None:
     before = metrics.EVENTS_PUBLISHED._value.get()
     events_nats.start()  # as a serving process does: woken by the commits
     ids = emit_parcels(1, 3)
