@@ -275,6 +275,7 @@ def events_relay() -> None:
     """Publish the outbox to NATS JetStream in the foreground until interrupted. Safe next to the
     servers' own relays and other `events relay` processes: they split the work (claims)."""
     import asyncio
+    import re
     import signal
 
     from yiwang.core import events_nats, logging
@@ -292,7 +293,8 @@ def events_relay() -> None:
             loop.add_signal_handler(sig, relay.stop)
         await relay.run()
 
-    typer.echo(f"relaying events to {s.nats_url}, stream {s.nats_stream} (Ctrl-C to stop)")
+    servers = re.sub(r"//[^@/,]*@", "//", s.nats_url)  # credentials in the URL stay unprinted
+    typer.echo(f"relaying events to {servers}, stream {s.nats_stream} (Ctrl-C to stop)")
     asyncio.run(run())
     typer.echo(f"stopped; published {relay.published} events")
 

@@ -178,11 +178,16 @@ class Relay:
     async def _connect(self) -> None:
         s = self.settings
         options: dict[str, Any] = {"reconnect_time_wait": s.nats_reconnect_wait}
-        self._nc = await nats.connect(
-            servers=[u.strip() for u in s.nats_url.split(",") if u.strip()], name="yiwang-events-relay",
-            max_reconnect_attempts=-1, error_cb=self._on_error, disconnected_cb=self._on_disconnected,
-            reconnected_cb=self._on_reconnected, **options,
-        )  # fmt: skip
+        while self._nc is None:
+            try:  # nats-py itself retries an unreachable server forever (max_reconnect_attempts=-1)
+                self._nc = await nats.connect(
+                    servers=[u.strip() for u in s.nats_url.split(",") if u.strip()], name="yiwang-events-relay",
+                    max_reconnect_attempts=-1, error_cb=self._on_error, disconnected_cb=self._on_disconnected,
+                    reconnected_cb=self._on_reconnected, **options,
+                )  # fmt: skip
+            except Exception as exc:  # what it gives up on (a malformed URL, refused credentials)
+                self._nats_down.failed(exc)
+                await asyncio.sleep(max(s.nats_reconnect_wait, 1.0))
         # One batch in flight at most, so the client's own limit of unacked publishes never stalls.
         self._js = self._nc.jetstream(timeout=s.nats_ack_timeout, publish_async_max_pending=s.nats_batch)
         self.wake()
