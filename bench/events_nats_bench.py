@@ -69,6 +69,19 @@ def _emit(first: int, count: int, per_transaction: int) -> None:
                 events.emit(s, LOAD, f"load/{n}", {"n": n, "note": note})
 
 
+async def _make_stream(url: str) -> None:
+    """The stream as the relay makes it, before either arm runs (the consumers need it)."""
+    import nats
+
+    from yiwang.core import events_nats
+
+    nc = await nats.connect(url)
+    try:
+        await events_nats.Relay()._ensure_stream(nc.jetstream())
+    finally:
+        await nc.close()
+
+
 async def _purge(url: str) -> None:
     import nats
 
@@ -204,6 +217,66 @@ def _latencies(sent: dict[str, float], consumer: _Consumer) -> dict[str, Any]:
             "p99_ms": _percentile(ms, 0.99), "max_ms": ms[-1] if ms else 0.0}  # fmt: skip
 
 
+class _RelayTimes:
+    """Where a relay cycle's time goes: the claim's transaction, publishing the batch until its
+    acks, and the marks' transaction, timed by wrapping the relay's own steps (for the run)."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, list[float]] = {"claim": [], "publish_and_acks": [], "mark": []}
+        self.batch: list[int] = []
+
+    def __enter__(self) -> _RelayTimes:
+        from yiwang.core import events_nats
+
+        self._saved = (
+            events_nats.repo.claim_for_publish,
+            events_nats.Relay._publish,
+            events_nats.Relay._finish,
+        )
+        claim, publish, finish = self._saved
+        ms = self.ms
+
+        def timed_claim(*a: Any) -> Any:
+            t = time.perf_counter()
+            claimed = claim(*a)
+            ms["claim"].append((time.perf_counter() - t) * 1000)
+            self.batch += [len(claimed)] if claimed else []
+            return claimed
+
+        async def timed_publish(*a: Any) -> Any:
+            t = time.perf_counter()
+            outcome = await publish(*a)
+            ms["publish_and_acks"].append((time.perf_counter() - t) * 1000)
+            return outcome
+
+        def timed_finish(*a: Any) -> None:
+            t = time.perf_counter()
+            finish(*a)
+            ms["mark"].append((time.perf_counter() - t) * 1000)
+
+        events_nats.repo.claim_for_publish = timed_claim
+        events_nats.Relay._publish = timed_publish
+        events_nats.Relay._finish = timed_finish
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from yiwang.core import events_nats
+
+        events_nats.repo.claim_for_publish, events_nats.Relay._publish, events_nats.Relay._finish = (
+            self._saved
+        )
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "cycles": len(self.batch),
+            "mean_batch": sum(self.batch) / max(len(self.batch), 1),
+        }
+        for step, values in self.ms.items():
+            values.sort()
+            out[step] = {"p50_ms": _percentile(values, 0.5), "p99_ms": _percentile(values, 0.99)}
+        return out
+
+
 def _product_latency(url: str, rate: float, seconds: float, first: int) -> dict[str, Any]:
     from yiwang.core import events, events_dispatch, events_nats
     from yiwang.core.db import transaction
@@ -212,14 +285,15 @@ def _product_latency(url: str, rate: float, seconds: float, first: int) -> dict[
     events_dispatch.start()
     events_nats.start()
     try:
-        with _Consumer(url) as consumer:
+        with _Consumer(url) as consumer, _RelayTimes() as steps:
             start = time.perf_counter()
             for i in range(int(rate * seconds)):
                 time.sleep(max(0.0, start + i / rate - time.perf_counter()))
                 with transaction() as s:
                     event = events.emit(s, LOAD, f"load/{first + i}", {"n": first + i, "note": "延迟"})
                 sent[event.id] = time.perf_counter()
-            return _latencies(sent, consumer)
+            rate_achieved = len(sent) / (time.perf_counter() - start)
+            return {**_latencies(sent, consumer), "rate": rate_achieved, "relay": steps.summary()}
     finally:
         events_nats.stop()
         events_dispatch.stop()
@@ -242,8 +316,9 @@ def _bare_latency(url: str, rate: float, seconds: float, tag: str) -> dict[str, 
         await nc.close()
 
     with _Consumer(url) as consumer:
+        start = time.perf_counter()
         asyncio.run(run())
-        return _latencies(sent, consumer)
+        return {**_latencies(sent, consumer), "rate": len(sent) / (time.perf_counter() - start)}
 
 
 def latency(url: str, rate: float, seconds: float, rounds: int) -> dict[str, Any]:
@@ -270,6 +345,7 @@ def worker(parts: list[str], count: int, rounds: int, rate: float, seconds: floa
     s = get_settings()
     migrations.upgrade(s.database_url)
     _define_load_type()
+    asyncio.run(_make_stream(s.nats_url))
     out: dict[str, Any] = {}
     if "throughput" in parts:
         out["throughput"] = throughput(s.nats_url, count, rounds)
@@ -325,11 +401,18 @@ def report(res: dict[str, Any], args: argparse.Namespace) -> None:
             rows.append((name, _range([r[arm]["p50_ms"] for r in runs], ".1f"),
                          _range([r[arm]["p99_ms"] for r in runs], ".1f"),
                          _range([r[arm]["max_ms"] for r in runs], ".1f"),
+                         _range([r[arm]["rate"] for r in runs], ",.0f"),
                          sum(r[arm]["lost"] for r in runs)))  # fmt: skip
         print(
             f"\n## latency at {args.rate:g} events/s for {args.seconds:g} s, median of {len(runs)} (min–max), ms\n"
         )
-        print(table(("path", "p50", "p99", "max", "not received"), rows))
+        print(table(("path", "p50", "p99", "max", "events/s achieved", "not received"), rows))
+        steps = [r["product"]["relay"] for r in runs]
+        print("\nrelay cycles in the latency run (medians of the runs' p50 / p99, ms):\n")
+        print(table(("cycles", "events a cycle", "claim", "publish → acks", "mark"),
+                    [(_range([x["cycles"] for x in steps], ",.0f"), _range([x["mean_batch"] for x in steps], ".2f"),
+                      *(f"{median(x[k]['p50_ms'] for x in steps):.1f} / {median(x[k]['p99_ms'] for x in steps):.1f}"
+                        for k in ("claim", "publish_and_acks", "mark")))]))  # fmt: skip
 
 
 def main() -> None:
