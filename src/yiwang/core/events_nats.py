@@ -177,7 +177,7 @@ class Relay:
 
     async def _connect(self) -> None:
         s = self.settings
-        options: dict[str, Any] = {"reconnect_time_wait": s.nats_reconnect_wait}
+        options: dict[str, Any] = {"reconnect_time_wait": s.nats_reconnect_wait}  # typed int, takes a float
         while self._nc is None:
             try:  # nats-py itself retries an unreachable server forever (max_reconnect_attempts=-1)
                 self._nc = await nats.connect(
