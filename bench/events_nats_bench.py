@@ -8,8 +8,8 @@ Nats-Msg-Ids) published from the same process with no database, the way the rela
 them: `publish_async` in batches of the relay's batch size, each batch's acks awaited.
 
 Latency: --rate events/s for --seconds, each committed in its own transaction through
-`events.emit` in a process set up as a server is (dispatcher thread, relay thread woken by the
-commits); the time from each commit's return to its receipt by a JetStream ordered consumer in
+`events.emit` by one of 4 threads (one thread alone managed ~90 commits/s on the loaded VM), in
+a process set up as a server is (dispatcher thread, relay thread woken by the commits); the time from each commit's return to its receipt by a JetStream ordered consumer in
 the same process. Baseline in the same round: the same pacing, each message published bare
 (`js.publish`, ack awaited) from the same process, timed from the publish to the same consumer.
 
@@ -39,6 +39,7 @@ from _common import ScratchDB, command_line, env_for, machine_note, median, run_
 
 STREAM = "YIWANG"
 LOAD = "yiwang.bench.load.sent"
+EMITTERS = 4  # threads committing the latency run's events, as a server's request threads do
 
 
 # --------------------------------------------------------------------------- worker side
@@ -92,6 +93,66 @@ async def _purge(url: str) -> None:
         await nc.close()
 
 
+class _RelayTimes:
+    """Where a relay cycle's time goes: the claim's transaction, publishing the batch until its
+    acks, and the marks' transaction, timed by wrapping the relay's own steps (for the run)."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, list[float]] = {"claim": [], "publish_and_acks": [], "mark": []}
+        self.batch: list[int] = []
+
+    def __enter__(self) -> _RelayTimes:
+        from yiwang.core import events_nats
+
+        self._saved = (
+            events_nats.repo.claim_for_publish,
+            events_nats.Relay._publish,
+            events_nats.Relay._finish,
+        )
+        claim, publish, finish = self._saved
+        ms = self.ms
+
+        def timed_claim(*a: Any) -> Any:
+            t = time.perf_counter()
+            claimed = claim(*a)
+            ms["claim"].append((time.perf_counter() - t) * 1000)
+            self.batch += [len(claimed)] if claimed else []
+            return claimed
+
+        async def timed_publish(*a: Any) -> Any:
+            t = time.perf_counter()
+            outcome = await publish(*a)
+            ms["publish_and_acks"].append((time.perf_counter() - t) * 1000)
+            return outcome
+
+        def timed_finish(*a: Any) -> None:
+            t = time.perf_counter()
+            finish(*a)
+            ms["mark"].append((time.perf_counter() - t) * 1000)
+
+        events_nats.repo.claim_for_publish = timed_claim
+        events_nats.Relay._publish = timed_publish
+        events_nats.Relay._finish = timed_finish
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from yiwang.core import events_nats
+
+        events_nats.repo.claim_for_publish, events_nats.Relay._publish, events_nats.Relay._finish = (
+            self._saved
+        )
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "cycles": len(self.batch),
+            "mean_batch": sum(self.batch) / max(len(self.batch), 1),
+        }
+        for step, values in self.ms.items():
+            values.sort()
+            out[step] = {"p50_ms": _percentile(values, 0.5), "p99_ms": _percentile(values, 0.99)}
+        return out
+
+
 def _product_throughput(url: str, count: int) -> dict[str, Any]:
     """One relay started on `count` pending events: seconds until all are acked and marked."""
     from yiwang.core import events_nats
@@ -99,16 +160,17 @@ def _product_throughput(url: str, count: int) -> dict[str, Any]:
     from yiwang.core.db import transaction
 
     relay = events_nats.Relay()
-    start = time.perf_counter()
-    relay.start()
-    while relay.published < count:
-        time.sleep(0.002)
-    seconds = time.perf_counter() - start
-    relay.stop()
+    with _RelayTimes() as steps:
+        start = time.perf_counter()
+        relay.start()
+        while relay.published < count:
+            time.sleep(0.002)
+        seconds = time.perf_counter() - start
+        relay.stop()
     with transaction() as s:
         assert repo.publish_backlog(s) == 0
     asyncio.run(_purge(url))
-    return {"seconds": seconds, "events_per_s": count / seconds}
+    return {"seconds": seconds, "events_per_s": count / seconds, "relay": steps.summary()}
 
 
 def _messages(after_seq: int, count: int, tag: str) -> list[tuple[str, bytes, dict[str, str]]]:
@@ -217,81 +279,30 @@ def _latencies(sent: dict[str, float], consumer: _Consumer) -> dict[str, Any]:
             "p99_ms": _percentile(ms, 0.99), "max_ms": ms[-1] if ms else 0.0}  # fmt: skip
 
 
-class _RelayTimes:
-    """Where a relay cycle's time goes: the claim's transaction, publishing the batch until its
-    acks, and the marks' transaction, timed by wrapping the relay's own steps (for the run)."""
-
-    def __init__(self) -> None:
-        self.ms: dict[str, list[float]] = {"claim": [], "publish_and_acks": [], "mark": []}
-        self.batch: list[int] = []
-
-    def __enter__(self) -> _RelayTimes:
-        from yiwang.core import events_nats
-
-        self._saved = (
-            events_nats.repo.claim_for_publish,
-            events_nats.Relay._publish,
-            events_nats.Relay._finish,
-        )
-        claim, publish, finish = self._saved
-        ms = self.ms
-
-        def timed_claim(*a: Any) -> Any:
-            t = time.perf_counter()
-            claimed = claim(*a)
-            ms["claim"].append((time.perf_counter() - t) * 1000)
-            self.batch += [len(claimed)] if claimed else []
-            return claimed
-
-        async def timed_publish(*a: Any) -> Any:
-            t = time.perf_counter()
-            outcome = await publish(*a)
-            ms["publish_and_acks"].append((time.perf_counter() - t) * 1000)
-            return outcome
-
-        def timed_finish(*a: Any) -> None:
-            t = time.perf_counter()
-            finish(*a)
-            ms["mark"].append((time.perf_counter() - t) * 1000)
-
-        events_nats.repo.claim_for_publish = timed_claim
-        events_nats.Relay._publish = timed_publish
-        events_nats.Relay._finish = timed_finish
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        from yiwang.core import events_nats
-
-        events_nats.repo.claim_for_publish, events_nats.Relay._publish, events_nats.Relay._finish = (
-            self._saved
-        )
-
-    def summary(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "cycles": len(self.batch),
-            "mean_batch": sum(self.batch) / max(len(self.batch), 1),
-        }
-        for step, values in self.ms.items():
-            values.sort()
-            out[step] = {"p50_ms": _percentile(values, 0.5), "p99_ms": _percentile(values, 0.99)}
-        return out
-
-
 def _product_latency(url: str, rate: float, seconds: float, first: int) -> dict[str, Any]:
     from yiwang.core import events, events_dispatch, events_nats
     from yiwang.core.db import transaction
 
     sent: dict[str, float] = {}
+    total = int(rate * seconds)
+
+    def emitter(k: int, start: float) -> None:  # a request thread's commit: event i at start + i/rate
+        for i in range(k, total, EMITTERS):
+            time.sleep(max(0.0, start + i / rate - time.perf_counter()))
+            with transaction() as s:
+                event = events.emit(s, LOAD, f"load/{first + i}", {"n": first + i, "note": "延迟"})
+            sent[event.id] = time.perf_counter()
+
     events_dispatch.start()
     events_nats.start()
     try:
         with _Consumer(url) as consumer, _RelayTimes() as steps:
             start = time.perf_counter()
-            for i in range(int(rate * seconds)):
-                time.sleep(max(0.0, start + i / rate - time.perf_counter()))
-                with transaction() as s:
-                    event = events.emit(s, LOAD, f"load/{first + i}", {"n": first + i, "note": "延迟"})
-                sent[event.id] = time.perf_counter()
+            threads = [threading.Thread(target=emitter, args=(k, start)) for k in range(EMITTERS)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
             rate_achieved = len(sent) / (time.perf_counter() - start)
             return {**_latencies(sent, consumer), "rate": rate_achieved, "relay": steps.summary()}
     finally:
@@ -384,6 +395,14 @@ def _range(values: list[float], fmt: str) -> str:
     return f"{format(median(values), fmt)} ({format(min(values), fmt)}–{format(max(values), fmt)})"
 
 
+def _print_steps(title: str, steps: list[dict[str, Any]]) -> None:
+    print(f"\n{title} (medians of the runs' p50 / p99, ms):\n")
+    print(table(("cycles", "events a cycle", "claim", "publish → acks", "mark"),
+                [(_range([x["cycles"] for x in steps], ",.0f"), _range([x["mean_batch"] for x in steps], ".2f"),
+                  *(f"{median(x[k]['p50_ms'] for x in steps):.1f} / {median(x[k]['p99_ms'] for x in steps):.1f}"
+                    for k in ("claim", "publish_and_acks", "mark")))]))  # fmt: skip
+
+
 def report(res: dict[str, Any], args: argparse.Namespace) -> None:
     if "throughput" in res:
         runs = res["throughput"]["runs"]
@@ -394,6 +413,7 @@ def report(res: dict[str, Any], args: argparse.Namespace) -> None:
         print(table(("relay events/s (acked and marked)", "bare publish_async events/s", "ratio", "emit rate (context)"),
                     [(_range(product, ",.0f"), _range(bare, ",.0f"), _range([r["ratio"] for r in runs], ".2f"),
                       _range([r["insert_per_s"] for r in runs], ",.0f"))]))  # fmt: skip
+        _print_steps("relay batches in the throughput run", [r["product"]["relay"] for r in runs])
     if "latency" in res:
         runs = res["latency"]["runs"]
         rows = []
@@ -407,12 +427,7 @@ def report(res: dict[str, Any], args: argparse.Namespace) -> None:
             f"\n## latency at {args.rate:g} events/s for {args.seconds:g} s, median of {len(runs)} (min–max), ms\n"
         )
         print(table(("path", "p50", "p99", "max", "events/s achieved", "not received"), rows))
-        steps = [r["product"]["relay"] for r in runs]
-        print("\nrelay cycles in the latency run (medians of the runs' p50 / p99, ms):\n")
-        print(table(("cycles", "events a cycle", "claim", "publish → acks", "mark"),
-                    [(_range([x["cycles"] for x in steps], ",.0f"), _range([x["mean_batch"] for x in steps], ".2f"),
-                      *(f"{median(x[k]['p50_ms'] for x in steps):.1f} / {median(x[k]['p99_ms'] for x in steps):.1f}"
-                        for k in ("claim", "publish_and_acks", "mark")))]))  # fmt: skip
+        _print_steps("relay cycles in the latency run", [r["product"]["relay"] for r in runs])
 
 
 def main() -> None:
