@@ -36,6 +36,7 @@ import time
 from typing import Any
 
 from _common import ScratchDB, command_line, env_for, machine_note, median, run_json, save, source_note, table
+from _nats_probes import Consumer, RelayTimes, percentile
 
 STREAM = "YIWANG"
 LOAD = "yiwang.bench.load.sent"
@@ -43,10 +44,6 @@ EMITTERS = 4  # threads committing the latency run's events, as a server's reque
 
 
 # --------------------------------------------------------------------------- worker side
-def _percentile(sorted_values: list[float], q: float) -> float:
-    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))] if sorted_values else 0.0
-
-
 def _define_load_type() -> None:
     from pydantic import BaseModel
 
@@ -93,66 +90,6 @@ async def _purge(url: str) -> None:
         await nc.close()
 
 
-class _RelayTimes:
-    """Where a relay cycle's time goes: the claim's transaction, publishing the batch until its
-    acks, and the marks' transaction, timed by wrapping the relay's own steps (for the run)."""
-
-    def __init__(self) -> None:
-        self.ms: dict[str, list[float]] = {"claim": [], "publish_and_acks": [], "mark": []}
-        self.batch: list[int] = []
-
-    def __enter__(self) -> _RelayTimes:
-        from yiwang.core import events_nats
-
-        self._saved = (
-            events_nats.repo.claim_for_publish,
-            events_nats.Relay._publish,
-            events_nats.Relay._finish,
-        )
-        claim, publish, finish = self._saved
-        ms = self.ms
-
-        def timed_claim(*a: Any) -> Any:
-            t = time.perf_counter()
-            claimed = claim(*a)
-            ms["claim"].append((time.perf_counter() - t) * 1000)
-            self.batch += [len(claimed)] if claimed else []
-            return claimed
-
-        async def timed_publish(*a: Any) -> Any:
-            t = time.perf_counter()
-            outcome = await publish(*a)
-            ms["publish_and_acks"].append((time.perf_counter() - t) * 1000)
-            return outcome
-
-        def timed_finish(*a: Any) -> None:
-            t = time.perf_counter()
-            finish(*a)
-            ms["mark"].append((time.perf_counter() - t) * 1000)
-
-        events_nats.repo.claim_for_publish = timed_claim
-        events_nats.Relay._publish = timed_publish
-        events_nats.Relay._finish = timed_finish
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        from yiwang.core import events_nats
-
-        events_nats.repo.claim_for_publish, events_nats.Relay._publish, events_nats.Relay._finish = (
-            self._saved
-        )
-
-    def summary(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "cycles": len(self.batch),
-            "mean_batch": sum(self.batch) / max(len(self.batch), 1),
-        }
-        for step, values in self.ms.items():
-            values.sort()
-            out[step] = {"p50_ms": _percentile(values, 0.5), "p99_ms": _percentile(values, 0.99)}
-        return out
-
-
 def _product_throughput(url: str, count: int) -> dict[str, Any]:
     """One relay started on `count` pending events: seconds until all are acked and marked."""
     from yiwang.core import events_nats
@@ -160,7 +97,7 @@ def _product_throughput(url: str, count: int) -> dict[str, Any]:
     from yiwang.core.db import transaction
 
     relay = events_nats.Relay()
-    with _RelayTimes() as steps:
+    with RelayTimes() as steps:
         start = time.perf_counter()
         relay.start()
         while relay.published < count:
@@ -231,52 +168,12 @@ def throughput(url: str, count: int, rounds: int) -> dict[str, Any]:
     return {"runs": runs, "batch": batch}
 
 
-class _Consumer:
-    """A JetStream ordered consumer of yiwang.> in a thread of its own: receipt time per id."""
-
-    def __init__(self, url: str) -> None:
-        self.url, self.received = url, {}
-        self._ready, self._stop = threading.Event(), threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
-
-    def __enter__(self) -> _Consumer:
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(10)
-
-    async def _run(self) -> None:
-        import nats
-        from nats.js.api import DeliverPolicy
-
-        nc = await nats.connect(self.url)
-
-        async def got(msg: Any) -> None:
-            self.received.setdefault(msg.headers["Nats-Msg-Id"], time.perf_counter())
-
-        await nc.jetstream().subscribe(
-            "yiwang.>", cb=got, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
-        )
-        self._ready.set()
-        while not self._stop.is_set():
-            await asyncio.sleep(0.05)
-        await nc.close()
-
-    def wait_for(self, ids: Any, seconds: float = 30) -> None:
-        deadline = time.monotonic() + seconds
-        while any(i not in self.received for i in ids) and time.monotonic() < deadline:
-            time.sleep(0.01)
-
-
-def _latencies(sent: dict[str, float], consumer: _Consumer) -> dict[str, Any]:
+def _latencies(sent: dict[str, float], consumer: Consumer) -> dict[str, Any]:
     consumer.wait_for(sent)
     lost = [i for i in sent if i not in consumer.received]
     ms = sorted((consumer.received[i] - t) * 1000 for i, t in sent.items() if i in consumer.received)
-    return {"events": len(sent), "lost": len(lost), "p50_ms": _percentile(ms, 0.5),
-            "p99_ms": _percentile(ms, 0.99), "max_ms": ms[-1] if ms else 0.0}  # fmt: skip
+    return {"events": len(sent), "lost": len(lost), "p50_ms": percentile(ms, 0.5),
+            "p99_ms": percentile(ms, 0.99), "max_ms": ms[-1] if ms else 0.0}  # fmt: skip
 
 
 def _product_latency(url: str, rate: float, seconds: float, first: int) -> dict[str, Any]:
@@ -296,7 +193,7 @@ def _product_latency(url: str, rate: float, seconds: float, first: int) -> dict[
     events_dispatch.start()
     events_nats.start()
     try:
-        with _Consumer(url) as consumer, _RelayTimes() as steps:
+        with Consumer(url) as consumer, RelayTimes() as steps:
             start = time.perf_counter()
             threads = [threading.Thread(target=emitter, args=(k, start)) for k in range(EMITTERS)]
             for t in threads:
@@ -326,7 +223,7 @@ def _bare_latency(url: str, rate: float, seconds: float, tag: str) -> dict[str, 
             await js.publish(LOAD, json.dumps({"n": i}).encode(), headers={"Nats-Msg-Id": msg_id})
         await nc.close()
 
-    with _Consumer(url) as consumer:
+    with Consumer(url) as consumer:
         start = time.perf_counter()
         asyncio.run(run())
         return {**_latencies(sent, consumer), "rate": len(sent) / (time.perf_counter() - start)}
