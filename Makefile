@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PG_SERVER ?= postgresql+psycopg://postgres@127.0.0.1:5432
 SIZE ?= small
 
-.PHONY: demo serve test lint test-sqlite test-postgres browser-deps vendor bench clean
+.PHONY: demo serve test lint test-sqlite test-postgres browser-deps nats-deps vendor bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -29,16 +29,22 @@ browser-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
+# Debian's nats-server for the event relay's tests (they start their own servers with JetStream).
+nats-deps:
+	@if ! command -v nats-server >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null; \
+	fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test-sqlite: $(STAMP) browser-deps
+test-sqlite: $(STAMP) browser-deps nats-deps
 	$(BIN)/pytest -n 2 --dist loadfile
 
-test-postgres: $(STAMP) browser-deps
+test-postgres: $(STAMP) browser-deps nats-deps
 	YIWANG_TEST_POSTGRES=$(PG_SERVER) $(BIN)/pytest -n 2 --dist loadfile
 
 test: lint test-sqlite test-postgres

@@ -12,7 +12,18 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from yiwang.contexts import catalog, exchange, identity, workbench
-from yiwang.core import authz, db, events_dispatch, group_commit, jobs, labels, logging, metrics, reads
+from yiwang.core import (
+    authz,
+    db,
+    events_dispatch,
+    events_nats,
+    group_commit,
+    jobs,
+    labels,
+    logging,
+    metrics,
+    reads,
+)
 from yiwang.core.web import errors, ops
 from yiwang.core.web.middleware import RequestContext
 from yiwang.settings import get_settings
@@ -79,7 +90,8 @@ def _freeze_startup_objects() -> None:
 def create_app(*, seal_in_background: bool = True) -> FastAPI:
     """`seal_in_background=False` starts no background threads at all (tests run jobs themselves
     with `core.jobs.run_once`); otherwise the job runner (audit sealing, escalation, webhook
-    delivery) runs in a daemon thread for the app's lifetime."""
+    delivery), the event dispatcher and, with `nats_url` set, the NATS relay run in daemon
+    threads for the app's lifetime."""
     settings = get_settings()
     logging.configure(settings.log_level, settings.log_json)
 
@@ -90,6 +102,8 @@ def create_app(*, seal_in_background: bool = True) -> FastAPI:
             register_jobs()
             _freeze_startup_objects()  # a serving process (tests build many apps: nothing to freeze)
             events_dispatch.start()
+            if settings.nats_url:
+                events_nats.start()
             runner.start()
             if settings.database_url.startswith("postgresql"):
                 # Sync routes hold a pooled connection each: no more of them at once than the
@@ -101,6 +115,7 @@ def create_app(*, seal_in_background: bool = True) -> FastAPI:
         await group_commit.close_loop_writer()
         if seal_in_background:
             runner.stop()
+            events_nats.stop()
             events_dispatch.stop()
             from yiwang.core.audit_sealer import seal_all
 

@@ -53,7 +53,7 @@ user_app = typer.Typer(help="login accounts")
 client_app = typer.Typer(help="API clients (calling systems)")
 audit_app = typer.Typer(help="tamper-evident audit log")
 jobs_app = typer.Typer(help="periodic jobs: audit sealing, escalation, webhook delivery")
-events_app = typer.Typer(help="the event outbox: tail, replay, list the types")
+events_app = typer.Typer(help="the event outbox: tail, replay, relay to NATS, list the types")
 tasks_app = typer.Typer(help="the one to-do list (统一待办)")
 for sub, name in (
     (tasks_app, "tasks"),
@@ -317,6 +317,35 @@ def events_replay(
     typer.echo(
         f"requeued {report.requeued} events, forgot {report.forgotten} marks, dispatched {report.dispatched}"
     )
+
+
+@events_app.command("relay")
+def events_relay() -> None:
+    """Publish the outbox to NATS JetStream in the foreground until interrupted. Safe next to the
+    servers' own relays and other `events relay` processes: they split the work (claims)."""
+    import asyncio
+    import re
+    import signal
+
+    from yiwang.core import events_nats, logging
+
+    s = get_settings()
+    if not s.nats_url:
+        typer.echo("YIWANG_NATS_URL is not set: there is nothing to relay to", err=True)
+        raise typer.Exit(2)
+    logging.configure(s.log_level, s.log_json)
+    relay = events_nats.Relay(s)
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, relay.stop)
+        await relay.run()
+
+    servers = re.sub(r"//[^@/,]*@", "//", s.nats_url)  # credentials in the URL stay unprinted
+    typer.echo(f"relaying events to {servers}, stream {s.nats_stream} (Ctrl-C to stop)")
+    asyncio.run(run())
+    typer.echo(f"stopped; published {relay.published} events")
 
 
 @events_app.command("types")

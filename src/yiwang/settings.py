@@ -78,6 +78,27 @@ class Settings(BaseSettings):
         "",
         description="NATS server(s) for JetStream, e.g. nats://127.0.0.1:4222 (empty: events stay in-process)",
     )
+    nats_stream: str = Field(
+        "YIWANG", description="JetStream stream of the events (subjects yiwang.>), created if missing"
+    )
+    nats_duplicate_window: float = Field(
+        120.0,
+        description="seconds JetStream remembers a Nats-Msg-Id: a re-publish within it is dropped "
+        "(set on the stream when the relay creates it)",
+    )
+    nats_batch: int = Field(500, ge=1, description="events the relay claims and has in flight at once")
+    nats_ack_timeout: float = Field(
+        5.0,
+        description="seconds the relay waits for JetStream's acks of a batch; a claimed batch is "
+        "another relay's to take after 3x this",
+    )
+    nats_poll_interval: float = Field(
+        0.5, description="seconds between the relay's looks for events committed by other processes"
+    )
+    nats_reconnect_wait: float = Field(2.0, description="seconds between attempts to reach NATS")
+    nats_retry_cap: float = Field(
+        60.0, description="longest wait before an event whose publish failed is tried again (s)"
+    )
     events_sweep_interval: float = Field(
         2.0, description="seconds between sweeps that deliver events a crash left undelivered"
     )
@@ -111,6 +132,14 @@ class Settings(BaseSettings):
     notify_deliver_interval: float = Field(
         2.0, description="seconds between runs of the email/SMS delivery job"
     )
+
+    @model_validator(mode="after")
+    def _nats_window_outlasts_a_claim(self) -> Settings:
+        # A batch whose relay died after the acks is published again once its claim (3x the ack
+        # timeout) has run out: JetStream must still remember its ids then, with room to spare.
+        if self.nats_duplicate_window < 2 * 3 * self.nats_ack_timeout:
+            raise ValueError("YIWANG_NATS_DUPLICATE_WINDOW must be at least 6x YIWANG_NATS_ACK_TIMEOUT")
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

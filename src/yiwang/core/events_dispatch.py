@@ -38,9 +38,9 @@ class DispatchReport:
     failed: dict[int, str] = field(default_factory=dict)  # event seq -> first error
 
 
-def backoff(attempts: int) -> float:
+def backoff(attempts: int, cap: float = BACKOFF_CAP) -> float:
     """Seconds before the n-th retry: 2^n capped, half of it random so retries spread out."""
-    base = min(2.0**attempts, BACKOFF_CAP)
+    base = min(2.0 ** min(attempts, 60), cap)
     return base / 2 + random.uniform(0, base / 2)
 
 

@@ -17,7 +17,14 @@ object, `<entity>/<id>`), `time` (UTC, RFC 3339), `datacontenttype` `application
 outbox order, a decimal string: the CloudEvents sequence extension) and `data`, whose schema per type
 follows. Events are written to the outbox (`event_outbox`) in the transaction of the change, handed to
 in-process subscribers after commit (at least once; each subscriber remembers what it handled) and, with
-`YIWANG_NATS_URL` set, published to NATS JetStream on the subject equal to the type.
+`YIWANG_NATS_URL` set, published to NATS JetStream on the subject equal to the type, stream `YIWANG`
+(`YIWANG_NATS_STREAM`, subjects `yiwang.>`). A NATS message is the CloudEvents JSON with the headers
+`Content-Type: application/cloudevents+json` and `Nats-Msg-Id` (the event `id`); an event is marked
+published only after JetStream's ack, and a publish repeated within the stream's duplicate window
+(`YIWANG_NATS_DUPLICATE_WINDOW`, 2 min) is dropped by the server, so the stream holds each event once.
+Read the stream with a JetStream consumer from any point; order by `sequence`, and dedupe on `id` if
+you must never act twice (a message can be stored twice only when NATS was down for longer than the
+window right after storing it, before its ack arrived).
 """
 
 

@@ -1,4 +1,4 @@
-"""Prometheus metrics: requests and latency per route, audit and database pool figures."""
+"""Prometheus metrics: requests and latency per route, audit, events and database pool figures."""
 
 from __future__ import annotations
 
@@ -27,6 +27,21 @@ GROUP_COMMIT_BATCH = Histogram(
     registry=registry,
 )
 AUDIT_SEALED = Counter("yiwang_audit_sealed_total", "audit records linked into the chain", registry=registry)
+EVENTS_PUBLISHED = Counter(
+    "yiwang_events_published_total",
+    "events published to NATS JetStream and acknowledged by it (duplicates it dropped included)",
+    registry=registry,
+)
+EVENTS_PUBLISH_DUPLICATES = Counter(
+    "yiwang_events_publish_duplicates_total",
+    "publishes JetStream acknowledged as duplicates of a Nats-Msg-Id it had stored (not stored again)",
+    registry=registry,
+)
+EVENTS_PUBLISH_FAILED = Counter(
+    "yiwang_events_publish_failures_total",
+    "event publishes that failed or got no ack in time (each is retried with backoff)",
+    registry=registry,
+)
 
 
 class _Gauges(Collector):
