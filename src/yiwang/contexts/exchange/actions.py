@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from yiwang.contexts import catalog, identity
+from yiwang.contexts import catalog, identity, workbench
 from yiwang.contexts.exchange import cases
 from yiwang.contexts.exchange import repository as repo
 from yiwang.contexts.exchange.governance import forget_grants
@@ -178,6 +178,19 @@ def request_list(
     dept = actor.department_id
     authz.check(actor, "exchange.request_read", PartyTarget(frozenset({dept} if dept else set()), None))
     return views(session, repo.requests(session, dept, direction, status))
+
+
+def request_waiting(session: Session, actor: Actor) -> list[RequestOut]:
+    """待我审批: the requests waiting for me in the one to-do list (to decide, or to supplement)."""
+    dept = actor.department_id
+    authz.check(actor, "exchange.request_read", PartyTarget(frozenset({dept} if dept else set()), None))
+    ids = workbench.todo_cases(session, actor, cases.CODE)  # the nearest deadline first
+    found = workflow.cases(session, ids)
+    ordered = [found[i] for i in ids if i in found]
+    rows = {r.id: r for r in repo.requests_by_ids(session, [int(c.subject_id) for c in ordered])}
+    grants = repo.grant_ids_of_requests(session, list(rows))
+    return [request_view(session, rows[int(c.subject_id)], grants.get(int(c.subject_id)), c)
+            for c in ordered if int(c.subject_id) in rows]  # fmt: skip
 
 
 def request_oversight(

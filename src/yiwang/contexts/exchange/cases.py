@@ -92,6 +92,10 @@ def parties(session: Session, r: SharingRequest) -> dict[str, Party]:
 
 def open_case(session: Session, actor: Actor, r: SharingRequest, resource_name: str) -> workflow.CaseView:
     ps = parties(session, r)
+    if (
+        actor.kind == "user" and actor.id is not None
+    ):  # whom to tell of the decision (a system: its department)
+        ps["requester"] = Party(user_id=actor.id, name=actor.name)
     return workflow.start(session, actor, CODE, subject_type=SUBJECT, subject_id=r.id,
                           title=f"{ps['consumer'].name}申请共享{resource_name}", url=f"/exchange/requests/{r.id}",
                           parties=ps, region_code=r.row_scope)  # fmt: skip

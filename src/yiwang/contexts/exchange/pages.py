@@ -43,7 +43,7 @@ STATUS_ZH = {
 GRANT_STATE_ZH = {"active": "有效", "revoked": "已撤销", "expired": "已过期", "pending": "未生效"}
 SENSITIVITY_ZH = {1: "公开", 2: "内部", 3: "敏感", 4: "高度敏感"}
 SHARE_TYPE_ZH = {"unconditional": "无条件共享", "conditional": "有条件共享", "none": "不予共享"}
-TABS = {"outgoing": "我提出的", "incoming": "待我审批", "overdue": "超期"}
+TABS = {"incoming": "待我审批", "outgoing": "我提出的", "provided": "本部门收到的", "overdue": "超期"}
 PERIODS = {1: "今日", 7: "近 7 日", 30: "近 30 日"}
 NOTICES = {
     "created": "共享申请已提交。",
@@ -100,17 +100,20 @@ def _labels(db: DB, codes: set[str]) -> dict[str, dict[str, str]]:
 
 
 @router.get("/exchange/requests", include_in_schema=False)
-def requests_page(
-    request: Request, db: DB, actor: LoggedIn, tab: str = "outgoing", notice: str = ""
-) -> Response:
+def requests_page(request: Request, db: DB, actor: LoggedIn, tab: str = "", notice: str = "") -> Response:
+    """待我审批 (from the one to-do list: to decide, or to supplement) opens first when something
+    waits; else what my department asked for."""
     tabs = {k: v for k, v in TABS.items() if k != "overdue" or actor.roles & MONITOR_READERS}
-    tab = tab if tab in tabs else "outgoing"
-    rows = (
-        actions.request_oversight(db, actor, tab)
-        if tab in ("overdue", "all")
-        else actions.request_list(db, actor, tab)
-    )
-    waiting = len(actions.request_list(db, actor, "incoming", "pending"))
+    waiting_rows = actions.request_waiting(db, actor) if actor.is_staff else []
+    if tab not in tabs:
+        tab = "incoming" if waiting_rows else "outgoing"
+    if tab == "incoming":
+        rows = waiting_rows
+    elif tab in ("overdue", "all"):
+        rows = actions.request_oversight(db, actor, tab)
+    else:
+        rows = actions.request_list(db, actor, "incoming" if tab == "provided" else tab)
+    waiting = len(waiting_rows)
     can_create = bool(authz.decide(actor, "exchange.request_create", _create_target(db, actor, None)))
     return _render(request, "exchange_requests.html", actor, tab=tab, tabs=tabs, rows=rows, waiting=waiting,
                    labels=_labels(db, {r.resource_code for r in rows}), can_create=can_create,

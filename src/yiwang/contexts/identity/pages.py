@@ -94,7 +94,7 @@ def logout(request: Request, db: DB, actor: LoggedIn) -> Response:
 def home(request: Request, db: DB, actor: LoggedIn) -> Response:
     region = repo.region(db, actor.region_code) if actor.region_code else None
     return render(request, "home.html", actor, cards=nav.cards_for(actor.roles), region=region,
-                  today=datetime.now(SHANGHAI).date())  # fmt: skip
+                  figures=nav.figures_for(db, actor), today=datetime.now(SHANGHAI).date())  # fmt: skip
 
 
 @router.get("/me")

@@ -37,6 +37,13 @@ def todo_counts(session: Session, actor: Actor) -> Counts:
     return Counts(*repo.counts(session, _mine(actor), utcnow()))
 
 
+def todo_cases(session: Session, actor: Actor, source: str, limit: int = 500) -> list[int]:
+    """The cases of one process (a definition's code) waiting for me: another context's view of
+    its own work in my list (the exchange's 待我审批)."""
+    authz.check(actor, "workbench.todo_read", None)
+    return repo.open_case_ids(session, _mine(actor), source, limit)
+
+
 @dataclass(frozen=True)
 class Row:
     task: Task

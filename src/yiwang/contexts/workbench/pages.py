@@ -26,6 +26,34 @@ add_template_folder(Path(__file__).parent / "templates")
 
 nav.add_nav("待办", "/workbench/tasks", STAFF_ROLES, order=5, badge="/workbench/tasks/badge")
 nav.add_nav("督办", "/workbench/supervision", {"leader"}, order=8)
+
+
+def _work(db: Any, actor: Actor) -> list[nav.Figure]:
+    c = actions.todo_counts(db, actor)
+    return [nav.Figure("待办", c.open, "/workbench/tasks"),
+            nav.Figure("已超期", c.overdue, "/workbench/tasks?due=overdue", alert=True),
+            nav.Figure("督办", c.supervised, "/workbench/tasks?supervised=true")]  # fmt: skip
+
+
+nav.add_figures(STAFF_ROLES, _work)
+for _role in sorted(STAFF_ROLES):
+    nav.add_card(_role, "统一待办", "各部门、各业务系统等待您或本部门办理的事项，按期限排列，超期标红，可直接办理。",
+                 "/workbench/tasks", 1)  # fmt: skip
+nav.add_card(
+    "leader",
+    "我督办的",
+    "您列入督办的案件及其办理进度；在任一案件页面可列入督办。",
+    "/workbench/supervision",
+    2,
+)
+for _role in ("admin", "data_officer", "leader"):
+    nav.add_card(
+        _role,
+        "流程定义",
+        "各业务的办理流程图：环节、办理人、办理期限、预警与超期升级。",
+        "/workbench/workflows",
+        90,
+    )
 DUE_ZH = {"overdue": "已超期", "today": "今日到期", "week": "7 日内到期"}
 NOTICES = {"done": "已办理。", "supervised": "已列入督办，办理人将看到督办标记。", "ended": "督办已结束。"}
 

@@ -30,6 +30,12 @@ NOTICES = {"retried": "已重新排入发送队列，稍后自动发送。"}
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Cursor = Annotated[str | None, Query(max_length=40)]
 
+nav.add_figures(
+    set(),
+    lambda db, actor: [
+        nav.Figure("未读消息", actions.notification_unread_count(db, actor), "/notifications")
+    ],
+)
 # reached from the administrator's home card and from 我的消息 (the bar has no room to spare)
 nav.add_card("admin", "消息发送情况", "查看发送失败和正在重试的邮件、短信通知，排除原因后重新发送。",
              "/notifications/failures", 40)  # fmt: skip

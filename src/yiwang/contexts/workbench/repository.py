@@ -131,3 +131,10 @@ def open_for_cases(session: Session, case_ids: Sequence[int]) -> list[Task]:
     if not case_ids:
         return []
     return list(session.scalars(select(Task).where(Task.case_id.in_(case_ids), Task.status == "open")))
+
+
+def open_case_ids(session: Session, who: Mine, source: str, limit: int) -> list[int]:
+    """The cases of one source waiting in a member of staff's list, the nearest deadline first."""
+    q = (select(Task.case_id).where(Task.status == "open", Task.kind == "case", Task.source == source, _mine(who))
+         .order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(limit))  # fmt: skip
+    return [int(c) for c in session.scalars(q) if c is not None]

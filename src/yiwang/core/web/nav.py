@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -49,3 +51,31 @@ def nav_for(roles: frozenset[str]) -> list[NavItem]:
 
 def cards_for(roles: frozenset[str]) -> list[HomeCard]:
     return sorted((c for c in _cards if c.role in roles), key=lambda c: c.order)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number a home page leads with: the person's work (待办 12, 已超期 2, 督办 1 …)."""
+
+    label: str
+    value: int
+    href: str
+    alert: bool = False  # shown in red when not zero
+
+
+FigureSource = Callable[[Any, Any], list[Figure]]  # (session, actor) -> figures
+_figures: list[tuple[frozenset[str], FigureSource]] = []
+
+
+def add_figures(roles: set[str] | frozenset[str], source: FigureSource) -> None:
+    """A context's figures for the home page of these roles (empty: everyone logged in)."""
+    if all(fn is not source for _, fn in _figures):
+        _figures.append((frozenset(roles), source))
+
+
+def figures_for(session: Any, actor: Any) -> list[Figure]:
+    out: list[Figure] = []
+    for roles, source in _figures:
+        if not roles or roles & actor.roles:
+            out += source(session, actor)
+    return out
