@@ -14,7 +14,9 @@ def _titles(client: Any) -> list[str]:
     return [m["title"] for m in client.get("/api/v1/notifications").json()["items"]]
 
 
-def test_the_provider_hears_of_a_waiting_request_and_the_requester_of_supplement_and_decision(as_user) -> None:
+def test_the_provider_hears_of_a_waiting_request_and_the_requester_of_supplement_and_decision(
+    as_user,
+) -> None:
     consumer, provider = as_user("budongchan"), as_user("minzheng")
     r = consumer.post("/api/v1/exchange/requests", headers={"X-CSRF-Token": csrf_of(consumer)}, json={
         "resource_code": MARRIAGE, "fields": ["id_number", "marital_status"], "purpose": "通知测试：核验婚姻状况",

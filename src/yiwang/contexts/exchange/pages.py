@@ -3,7 +3,7 @@ monitor (共享监控, charts fed by a JSON endpoint) and the 谁在使用 fragm
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -26,7 +26,7 @@ from yiwang.core.errors import Conflict, Forbidden, Unauthenticated, ValidationF
 from yiwang.core.web import nav
 from yiwang.core.web.deps import DB
 from yiwang.core.web.templating import add_template_folder, templates
-from yiwang.core.workdays import is_workday, local_day
+from yiwang.core.workdays import local_day
 
 router = APIRouter()
 add_template_folder(Path(__file__).parent / "templates")
@@ -70,21 +70,10 @@ nav.add_card("window_clerk", "本部门共享授权", "本部门可调用的其�
              "/exchange/grants", 30)  # fmt: skip
 
 
-def _working_days_left(due_at: datetime | None) -> int | None:
-    """Working days after today up to the due day (0: due today), None when already past."""
-    if due_at is None or due_at < utcnow():
-        return None
-    day, due, n = local_day(utcnow()), local_day(due_at), 0
-    while day < due:
-        day += timedelta(days=1)
-        n += is_workday(day)[0]
-    return n
-
-
 def _render(request: Request, name: str, actor: Actor, status: int = 200, **ctx: Any) -> Response:
     ctx.update(actor=actor, csrf=getattr(request.state, "csrf", ""), STATUS_ZH=STATUS_ZH,
                GRANT_STATE_ZH=GRANT_STATE_ZH, SENSITIVITY_ZH=SENSITIVITY_ZH, SHARE_TYPE_ZH=SHARE_TYPE_ZH,
-               days_left=_working_days_left)  # fmt: skip
+               )  # fmt: skip
     return templates.TemplateResponse(request, name, ctx, status_code=status)
 
 

@@ -100,6 +100,7 @@ class CasePage:
     choices: list[workflow.Choice]
     can_supervise: bool
     definition_name: str
+    parties: list[tuple[str, str]]  # (what the party is, its name), as the definition names them
 
 
 _TIMER_ZH = {"warning": "临近期限预警", "overdue": "超过办理期限", "escalation": "超期升级督办"}
@@ -113,8 +114,11 @@ def case_page(session: Session, actor: Actor, case_id: int) -> CasePage:
     authz.check(actor, "workbench.case_read", facts)
     timers = [(_TIMER_ZH.get(t.kind, t.kind) + (f"（第 {t.level} 级）" if t.level else ""), t.due_at)
               for t in workflow.pending_timers(session, case_id)]  # fmt: skip
+    labels = workflow.definition_of(session, v.definition_id).parties
+    parties = [(labels.get(k, k), p.name) for k, p in v.parties.items() if p.name]
     return CasePage(v, workflow.history(session, case_id), timers, sups, workflow.choices(session, actor, v, facts.supervisors),
-                    bool(v.open and authz.decide(actor, "workbench.case_supervise", facts)), v.definition_name)  # fmt: skip
+                    bool(v.open and authz.decide(actor, "workbench.case_supervise", facts)), v.definition_name,
+                    parties)  # fmt: skip
 
 
 def case_transition(session: Session, actor: Actor, case_id: int, code: str, revision: int | None,

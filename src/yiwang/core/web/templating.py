@@ -34,7 +34,31 @@ def yuan(fen: int | None) -> str:
     return "" if fen is None else f"{fen / 100:,.2f} 元"
 
 
+def duration(seconds: float | None) -> str:
+    """A stretch of time as people say it: 不足 1 分钟, 35 分钟, 4.5 小时, 3 天 2 小时."""
+    s = max(float(seconds or 0), 0.0)
+    if s < 60:
+        return "不足 1 分钟"
+    if s < 3600:
+        return f"{int(s // 60)} 分钟"
+    if s < 86400:
+        return f"{s / 3600:.1f} 小时".replace(".0 ", " ")
+    days, rest = divmod(int(s), 86400)
+    return f"{days} 天" + (f" {rest // 3600} 小时" if rest >= 3600 else "")
+
+
+def working_days_left(due_at: datetime | None) -> int | None:
+    """Working days after today up to the due day (0: due today), None when already past."""
+    from yiwang.core.db import utcnow
+    from yiwang.core.workdays import working_days_between
+
+    now = utcnow()
+    return None if due_at is None or due_at < now else working_days_between(now, due_at)
+
+
 templates.env.filters["local_time"] = local_time
+templates.env.globals["days_left"] = working_days_left
+templates.env.globals["duration"] = duration
 templates.env.filters["yuan"] = yuan
 templates.env.globals["ROLE_NAMES"] = ROLE_NAMES
 templates.env.globals["nav_for"] = nav.nav_for
