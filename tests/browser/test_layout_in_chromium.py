@@ -15,25 +15,25 @@ pytestmark = pytest.mark.browser
 
 DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 PAGES = {
-    "citizen": ["/", "/me"],
+    "citizen": ["/", "/me", "/notifications"],
     "enterprise": ["/", "/enterprise", "/me"],
     "clerk": ["/", "/persons", "/enterprises", "/exchange/grants"],
     "clerk2": ["/", "/persons"],
-    "staff": ["/", "/persons", "/exchange/requests"],
+    "staff": ["/", "/persons", "/exchange/requests", "/workbench/tasks"],
     "grid": ["/", "/persons", "/map"],
     "officer": ["/", "/audit", "/catalog", "/catalog/330100-MZ-0001", "/exchange/monitor", "/overview"],
-    "leader": ["/", "/overview", "/map"],
-    "admin": ["/", "/audit"],
+    "leader": ["/", "/overview", "/map", "/workbench/supervision", "/workbench/workflows"],
+    "admin": ["/", "/audit", "/notifications/failures", "/workbench/workflows/exchange.sharing_request"],
     "budongchan": [
         "/",
         "/exchange/requests",
         "/exchange/grants",
         "/exchange/requests/new?resource=330100-MZ-0001",
     ],
-    "minzheng": ["/", "/exchange/requests?tab=incoming"],
+    "minzheng": ["/", "/exchange/requests?tab=incoming", "/workbench/tasks", "/workbench/tasks?due=overdue"],
 }
 # internal names that must never reach a person's screen
-INTERNAL = re.compile(r"\b(?:identity|exchange|catalog)\.[a-z_]+|\bsrc_[a-z]+|\b(?:user|client):\S|"
+INTERNAL = re.compile(r"\b(?:identity|exchange|catalog|workbench|workflow)\.[a-z_]+|\bsrc_[a-z]+|\b(?:user|client):\S|"
                       r"\b[a-z]+_[a-z]+(?:_[a-z]+)*\b")  # fmt: skip
 
 # cells whose text of 4+ characters is laid out at 2 characters a line or fewer

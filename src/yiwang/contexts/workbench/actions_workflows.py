@@ -48,20 +48,25 @@ def _who(spec: Definition, r: Rule) -> str:
 
 
 def _layout(spec: Definition) -> dict[str, tuple[int, int]]:
-    """Columns by distance from the initial state, rows within a column: a readable left-to-right flow."""
+    """(column, row) of each state, for a left-to-right flow: the states work happens in by
+    their distance from the initial one, the outcomes (terminal states) in a last column."""
+    working = [c for c, s in spec.states.items() if s.kind != "terminal"]
     level, todo = {spec.initial: 0}, [spec.initial]
     while todo:
         here = todo.pop(0)
         for t in spec.transitions.values():
-            if here in t.from_ and t.to not in level:
+            if here in t.from_ and t.to in working and t.to not in level:
                 level[t.to] = level[here] + 1
                 todo.append(t.to)
+    out: dict[str, tuple[int, int]] = {}
     rows: dict[int, int] = {}
-    out = {}
-    for code in spec.states:
+    for code in working:
         col = level.get(code, 0)
         out[code] = (col, rows.get(col, 0))
         rows[col] = rows.get(col, 0) + 1
+    last = max((c for c, _ in out.values()), default=0) + 1
+    for i, code in enumerate(c for c, s in spec.states.items() if s.kind == "terminal"):
+        out[code] = (last, i)
     return out
 
 
@@ -69,18 +74,30 @@ def definition_page(session: Session, actor: Actor, code: str, version: int | No
     authz.check(actor, "workbench.workflow_read", None)
     spec, stored = workflow.version_spec(session, code, version)
     pos = _layout(spec)
-    nodes = [{"id": c, "name": s.label, "kind": s.kind, "kind_label": KIND_ZH[s.kind], "x": pos[c][0] * 220,
-              "y": pos[c][1] * 110} for c, s in spec.states.items()]  # fmt: skip
-    edges: list[dict[str, Any]] = []
+    outcomes = sum(1 for s in spec.states.values() if s.kind == "terminal")
+
+    def where(code: str) -> tuple[float, float]:
+        """The initial state on the centre line, the other working states above it (the arrows
+        from it to the outcomes pass beneath them), the outcomes stacked about the centre."""
+        col, row = pos[code]
+        kind = spec.states[code].kind
+        if kind == "terminal":
+            return col * 240, (row - (outcomes - 1) / 2) * 90
+        return col * 240, 0 if code == spec.initial or col == 0 else -(row + 1.3) * 90
+
+    nodes = [{"id": c, "name": s.label, "kind": s.kind, "kind_label": KIND_ZH[s.kind], "x": where(c)[0],
+              "y": where(c)[1]} for c, s in spec.states.items()]  # fmt: skip
+    merged: dict[tuple[str, str], dict[str, Any]] = {}  # one arrow per pair of states, its labels joined
     loops: dict[str, list[str]] = {}
     for t in spec.transitions.values():
         for f in t.from_:
             if f == t.to:
                 loops.setdefault(f, []).append(t.label)
-            else:
-                edges.append(
-                    {"source": f, "target": t.to, "label": t.label, "system": any(r.system for r in t.by)}
-                )
+                continue
+            edge = merged.setdefault((f, t.to), {"source": f, "target": t.to, "labels": [], "system": True})
+            edge["labels"].append(t.label)
+            edge["system"] = edge["system"] and any(r.system for r in t.by)
+    edges = [{**e, "label": " / ".join(e.pop("labels"))} for e in merged.values()]
     states = [{
         "code": c, "label": s.label, "kind": KIND_ZH[s.kind],
         "assignee": (spec.parties.get(s.assignee.party, s.assignee.party) + (f"（{_roles(s.assignee.roles)}）" if s.assignee.roles else ""))

@@ -7,11 +7,11 @@
   if (!window.echarts || !theme || !el) { return; }
   var graph = JSON.parse(el.getAttribute("data-graph"));
   var colour = { initial: theme.red, active: "#2563eb", paused: "#d97706", terminal: "#059669" };
+  /* arrows both ways between two states bend apart; a single arrow is straight */
   var pairs = {};
   graph.edges.forEach(function (e) {
     var key = [e.source, e.target].sort().join("|");
     pairs[key] = (pairs[key] || 0) + 1;
-    e.n = pairs[key];
   });
   theme.mount(el, {
     textStyle: { fontFamily: theme.font },
@@ -30,10 +30,10 @@
         return { id: n.id, name: n.name, kind_label: n.kind_label, x: n.x, y: n.y, itemStyle: { color: colour[n.kind] } };
       }),
       links: graph.edges.map(function (e) {
-        var back = e.source > e.target ? -1 : 1;
+        var both = pairs[[e.source, e.target].sort().join("|")] > 1;
         return { source: e.source, target: e.target, label: e.label,
                  lineStyle: { color: e.system ? "#9ca3af" : "#4b5563", type: e.system ? "dashed" : "solid",
-                              width: 1.5, curveness: pairs[[e.source, e.target].sort().join("|")] > 1 ? 0.25 * back * e.n : 0.08 } };
+                              width: 1.5, curveness: both ? 0.3 : 0 } };
       }),
     }],
   });
