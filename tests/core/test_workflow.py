@@ -180,6 +180,19 @@ def test_a_supplement_stops_the_clock_and_resuming_moves_the_due_time(spec, cloc
     ]
 
 
+def test_an_extension_grants_a_longer_deadline_and_moves_its_timers(spec, clock) -> None:
+    c = _start()
+    later = _fire(staff(1, OFFICE), c.id, "extend", reason="需现场核查，申请延期")
+    # 8 June + 3 working days: 11 June (the clock keeps running, the warning and overdue follow)
+    assert local(later.due_at).date() == datetime(2026, 6, 11).date() and not later.paused
+    assert [t[2].date() for t in _timers(c.id)][:2] == [
+        datetime(2026, 6, 10).date(),
+        datetime(2026, 6, 11).date(),
+    ]
+    with transaction() as s:
+        assert workflow.history(s, c.id)[-1].detail["extended"] == "3 个工作日"
+
+
 def test_urgency_and_working_hours_choose_the_deadline(spec, clock) -> None:
     c = _start(urgency="urgent")
     assert local(c.due_at) == T0 + timedelta(hours=4)

@@ -181,13 +181,36 @@ def _enter(session: Session, spec: Definition, c: WorkflowCase, state: str, now:
         c.warned_at = c.overdue_at = c.escalated_at = None
         c.escalation_level = 0
         change = {"deadline": duration.label()}
+    _plan_timers(session, spec, c)
+    return change
+
+
+def _plan_timers(session: Session, spec: Definition, c: WorkflowCase) -> None:
+    """The due-time rows of the running clock, from its due time as it now stands."""
     assert c.due_at is not None
-    plan = timers(s, c.due_at, c.warned_at is not None, c.overdue_at is not None, c.escalation_level)
+    plan = timers(spec.states[c.state], c.due_at, c.warned_at is not None, c.overdue_at is not None,
+                  c.escalation_level)  # fmt: skip
     c.warn_at = next((d.at for d in plan if d.kind == "warning"), None)
     repo.add_all(
         session, [WorkflowTimer(case_id=c.id, kind=d.kind, level=d.level, due_at=d.at) for d in plan]
     )
-    return change
+
+
+def _extend(
+    session: Session, spec: Definition, c: WorkflowCase, by: Duration, now: datetime
+) -> dict[str, Any]:
+    """延期: a longer deadline granted; the clock keeps running (or stays paused) on the new one."""
+    if c.due_at is None or c.closed_at is not None:
+        return {}
+    before = c.due_at
+    moved = add(c.due_at, by)
+    c.due_at, c.due_provisional = moved.due_at, c.due_provisional or moved.provisional
+    if c.due_at > now:
+        c.overdue_at = None
+    if c.paused_at is None and spec.states[c.state].deadline is not None:
+        repo.clear_timers(session, c.id)
+        _plan_timers(session, spec, c)
+    return {"extended": by.label(), "due_before": before.isoformat()}
 
 
 # --- starting and moving cases ----------------------------------------------------------------
@@ -281,6 +304,8 @@ def fire(session: Session, actor: Actor, t: TransitionTarget, *, comment: str | 
     from_state = c.state
     c.revision += 1
     change = _enter(session, spec, c, tr.to, now, who)
+    if tr.extend is not None:
+        change.update(_extend(session, spec, c, tr.extend, now))
     text = comment if comment is not None else reason
     step = record_step(session, c, actor, "transition", t.code, tr.label, from_state, comment=text,
                        attachments=attachments, detail=change or None)  # fmt: skip

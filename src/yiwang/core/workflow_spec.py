@@ -138,6 +138,7 @@ class Transition(_Spec):
     action: str | None = None  # the authz action; default: <context>.<entity>_<code>
     assign: Literal["state", "actor", "input", "keep"] = "state"
     in_place: bool = True  # can be taken from the to-do list (needs nothing the context asks for)
+    extend: Duration | None = None  # 延期: the deadline granted this much longer
     style: Literal["primary", "danger", "default"] = "default"
 
 
