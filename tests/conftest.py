@@ -59,10 +59,12 @@ def _drop_pg_database() -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def database() -> Iterator[str]:
+    from yiwang.contexts import load
     from yiwang.core import migrations
     from yiwang.core.db import reset_engine
     from yiwang.demo import seed_demo
 
+    load()  # every context's policies, event types and subscribers, as in every entry point
     if _pg_server:
         _create_pg_database()
     url = os.environ["YIWANG_DATABASE_URL"]

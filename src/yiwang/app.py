@@ -11,6 +11,7 @@ import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+import yiwang.contexts as contexts
 from yiwang.contexts import catalog, exchange, identity, workbench
 from yiwang.core import (
     authz,
@@ -130,6 +131,7 @@ def create_app(*, seal_in_background: bool = True) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
+    contexts.load()
     errors.install(app)
     app.add_middleware(RequestContext)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

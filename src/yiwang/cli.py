@@ -47,12 +47,23 @@ class RefusalsAsOneLine(TyperGroup):
 app = typer.Typer(
     help="一网 yiwang: digital government platform", no_args_is_help=True, cls=RefusalsAsOneLine
 )
+
+
+@app.callback()
+def _every_context() -> None:
+    # Every command works with every context loaded, as the server does: policies, labels, event
+    # types and subscribers (a job run here must not dispatch events without the to-do list's).
+    from yiwang.contexts import load
+
+    load()
+
+
 db_app = typer.Typer(help="database schema")
 demo_app = typer.Typer(help="demo city")
 user_app = typer.Typer(help="login accounts")
 client_app = typer.Typer(help="API clients (calling systems)")
 audit_app = typer.Typer(help="tamper-evident audit log")
-jobs_app = typer.Typer(help="periodic jobs: audit sealing, escalation, webhook delivery")
+jobs_app = typer.Typer(help="periodic jobs: audit sealing, case deadlines, events, webhooks, email and SMS")
 events_app = typer.Typer(help="the event outbox: tail, replay, relay to NATS, list the types")
 tasks_app = typer.Typer(help="the one to-do list (统一待办)")
 for sub, name in (
@@ -144,20 +155,9 @@ def client_create(
     from yiwang.contexts.identity.actions_access import client_create as create
     from yiwang.core.db import transaction
 
-    _load_contexts()  # their actions are what scopes name
     with transaction() as s:
         client, secret = create(s, SYSTEM, name, scopes.replace(",", " ").split(), region, department, rate)
     typer.echo(json.dumps({"client_id": client.client_id, "client_secret": secret}, ensure_ascii=False))
-
-
-def _load_contexts() -> None:
-    import importlib
-    import pkgutil
-
-    import yiwang.contexts
-
-    for module in pkgutil.iter_modules(yiwang.contexts.__path__):
-        importlib.import_module(f"yiwang.contexts.{module.name}")
 
 
 @audit_app.command("verify")
@@ -186,11 +186,6 @@ def audit_checkpoint() -> None:
     with transaction() as s:
         cp = audit.checkpoint(s)
     typer.echo(f"signed checkpoint at {cp.chain_seq} key {cp.key_id}" if cp else "audit log is empty")
-
-
-def import_contexts() -> None:
-    """Every context's policies, event types and subscribers, as in the server."""
-    from yiwang.contexts import catalog, exchange, identity, workbench  # noqa: F401
 
 
 def _register_jobs() -> list[str]:
@@ -280,7 +275,6 @@ def events_tail(
     from yiwang.core import events_repository as repo
     from yiwang.core.db import transaction
 
-    import_contexts()
     with transaction() as s:
         after = max(repo.last_seq(s) - max(n, 0), 0)
     while True:
@@ -308,7 +302,6 @@ def events_replay(
     unless --consumer names one whose marks are forgotten first."""
     from yiwang.core import events, events_dispatch
 
-    import_contexts()
     moment = _parse_time(since, "--since")
     if consumer and consumer not in {sub.name for sub in events.subscribers()}:
         known = ", ".join(sorted(sub.name for sub in events.subscribers()))
@@ -353,7 +346,6 @@ def events_types() -> None:
     """Every event type and the JSON schema of its data, as Markdown (docs/events.md)."""
     from yiwang.core.events_doc import markdown
 
-    import_contexts()
     typer.echo(markdown(), nl=False)
 
 
@@ -363,7 +355,6 @@ def tasks_rebuild() -> None:
     from yiwang.contexts.workbench.projection import rebuild
     from yiwang.core.db import transaction
 
-    import_contexts()
     with transaction() as s:
         seen = rebuild(s)
     typer.echo(f"to-do list rebuilt from {seen} events")

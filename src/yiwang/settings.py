@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         description="seconds JetStream remembers a Nats-Msg-Id: a re-publish within it is dropped "
         "(set on the stream when the relay creates it)",
     )
+    nats_max_age_days: float = Field(
+        30.0,
+        gt=0,
+        description="days JetStream keeps an event when it creates the stream (the outbox keeps them all)",
+    )
     nats_batch: int = Field(500, ge=1, description="events the relay claims and has in flight at once")
     nats_ack_timeout: float = Field(
         5.0,

@@ -165,6 +165,9 @@ def test_a_request_on_the_engine_with_deadline_supervision_supplement_notificati
     assert [e["type"].rsplit(".", 1)[1] for e in mine] == [
         "created", "supervised", "supplement_requested", "supplemented", "approved"]  # fmt: skip
     assert len({e["id"] for e in mine}) == len(mine) and all(e["specversion"] == "1.0" for e in mine)
+    # what people wrote and who they are stays in the platform: other systems get states and deadlines
+    assert all("comment" not in e["data"] and "actor_name" not in e["data"] for e in mine)
+    assert not any("合同编号" in json.dumps(e, ensure_ascii=False) for e in mine)
 
     # 9. another system's task lands in the same list
     from tests.contexts.workbench.test_todo import _client_token

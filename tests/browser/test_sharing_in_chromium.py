@@ -161,7 +161,7 @@ def test_form_errors_grants_and_overdue_pages_in_the_browser(tab: Watched, as_us
     tab.login("officer")
     tab.goto("/exchange/requests?tab=overdue")
     row = page.locator("table.ex-requests tr", has=page.locator(f"a[href='/exchange/requests/{rid}']"))
-    assert "已超期" in row.inner_text() and "已督办" in row.inner_text()
+    assert "已超期" in row.inner_text() and "超期已升级" in row.inner_text()
     tab.screenshot("sharing-11-overdue")
     tab.assert_clean()
 

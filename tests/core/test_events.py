@@ -177,3 +177,13 @@ def test_docs_list_every_event_type_and_its_schema() -> None:
     cli = Path(sys.executable).parent / "yiwang"  # a process of its own: only the product's types
     made = subprocess.run([str(cli), "events", "types"], capture_output=True, text=True, check=True).stdout
     assert doc.read_text() == made, "docs/events.md is stale: run `yiwang events types > docs/events.md`"
+
+
+def test_private_fields_stay_in_the_process_and_the_rest_leaves_it() -> None:
+    data = {"case_id": 1, "comment": "理由里有张三的电话", "assignee": {"user_id": 9, "department_id": 4},
+            "parties": {"requester": {"user_id": 9, "name": "张三", "department_id": None},
+                        "provider": {"user_id": None, "name": "杭州市民政局", "department_id": 4}}}  # fmt: skip
+    out = events.withheld(data, ("comment", "assignee.user_id", "parties.*.name", "parties.*.user_id"))
+    assert out == {"case_id": 1, "assignee": {"department_id": 4},
+                   "parties": {"requester": {"department_id": None}, "provider": {"department_id": 4}}}  # fmt: skip
+    assert data["comment"] and data["parties"]["requester"]["name"] == "张三"  # the original is untouched

@@ -54,6 +54,7 @@ def test_existing_sharing_requests_get_their_cases_when_the_engine_arrives(tmp_p
                                   "FROM workflow_case ORDER BY subject_id")).all()  # fmt: skip
         timers = conn.execute(text("SELECT kind FROM workflow_timer ORDER BY kind")).scalars().all()
         announced = conn.execute(text("SELECT type, subject FROM event_outbox ORDER BY id")).all()
+        told = conn.execute(text("SELECT DISTINCT consumer FROM event_handled")).scalars().all()
     engine.dispose()
     assert [(c[0], c[1]) for c in cases] == [("1", "review"), ("2", "approved")]
     assert cases[0][2] is not None and cases[0][3] is None and cases[0][4] == 1
@@ -64,3 +65,9 @@ def test_existing_sharing_requests_get_their_cases_when_the_engine_arrives(tmp_p
         ("yiwang.exchange.request.created", "request/1"),
         ("yiwang.exchange.request.created", "request/2"),
     ]
+    assert told == ["exchange.notifications"]  # the upgrade tells nobody again what they were told
+    migrations.downgrade(url, "0004")  # and back: the requests keep their deadlines
+    with engine.connect() as conn:
+        back = conn.execute(text("SELECT id, due_at FROM sharing_request ORDER BY id")).all()
+    engine.dispose()
+    assert back[0][1] is not None and back[1][1] is None

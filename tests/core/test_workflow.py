@@ -121,7 +121,7 @@ def test_a_case_starts_with_its_assignee_deadline_and_timers(spec, clock, seen) 
         ("escalation", 1),
         ("escalation", 2),
     ]
-    assert _timers(c.id)[0][2].date() == datetime(2026, 6, 5).date()  # one working day before
+    assert _timers(c.id)[0][2] == datetime(2026, 6, 8, 9, tzinfo=SHANGHAI)  # one working day left, at 09:00
     assert _timers(c.id)[3][2].date() == datetime(2026, 6, 10).date()  # two working days after
     assert seen[-1]["type"] == "yiwang.test.permit.created" and seen[-1]["due_at"]
 
@@ -131,6 +131,8 @@ def test_who_may_take_a_transition_and_what_it_needs(spec, clock) -> None:
     clerk, outsider = staff(1, OFFICE), staff(2, CITY)
     with pytest.raises(Forbidden, match="添加备注"):
         _fire(outsider, c.id, "note", comment="不是我的")
+    with pytest.raises(Forbidden):  # who has no part in the case learns nothing of its state
+        _fire(outsider, c.id, "grant", 0)
     with pytest.raises(ValidationFailed) as exc:
         _fire(clerk, c.id, "ask_supplement", reason="")
     assert exc.value.errors[0].field == "reason"
@@ -185,12 +187,22 @@ def test_an_extension_grants_a_longer_deadline_and_moves_its_timers(spec, clock)
     later = _fire(staff(1, OFFICE), c.id, "extend", reason="需现场核查，申请延期")
     # 8 June + 3 working days: 11 June (the clock keeps running, the warning and overdue follow)
     assert local(later.due_at).date() == datetime(2026, 6, 11).date() and not later.paused
-    assert [t[2].date() for t in _timers(c.id)][:2] == [
-        datetime(2026, 6, 10).date(),
-        datetime(2026, 6, 11).date(),
-    ]
+    assert [t[2].date() for t in _timers(c.id)][:2] == [datetime(2026, 6, 11).date()] * 2  # warning, due
     with transaction() as s:
         assert workflow.history(s, c.id)[-1].detail["extended"] == "3 个工作日"
+
+
+def test_an_extension_after_the_deadline_ends_the_overdue_state_and_its_escalation(spec, clock, seen) -> None:
+    c = _start()
+    workflow_timers.run_timers(now=datetime(2026, 6, 9, 10, tzinfo=SHANGHAI))  # overdue, escalated
+    clock[0] = datetime(2026, 6, 9, 11, tzinfo=SHANGHAI)
+    later = _fire(staff(1, OFFICE), c.id, "extend", reason="需现场核查，申请延期")
+    assert local(later.due_at).date() == datetime(2026, 6, 11).date()
+    assert not later.overdue(clock[0]) and later.escalation_level == 0 and later.overdue_at is None
+    snapshot = [e for e in seen if e["case_id"] == c.id][-1]
+    assert snapshot["escalated_to"] == [] and not snapshot["overdue"]
+    kinds = sorted(k for k, _, _ in _timers(c.id))
+    assert kinds == ["escalation", "escalation", "overdue", "warning"]  # the new deadline's, all of them
 
 
 def test_urgency_and_working_hours_choose_the_deadline(spec, clock) -> None:

@@ -93,12 +93,16 @@ class Event:
     time: datetime
     data: dict[str, Any]
 
-    def cloudevent(self) -> dict[str, Any]:
-        """The CloudEvents 1.0 JSON form (structured mode), `sequence` extension included."""
+    def cloudevent(self, outward: bool = False) -> dict[str, Any]:
+        """The CloudEvents 1.0 JSON form (structured mode), `sequence` extension included.
+        `outward`: as it leaves the process (NATS), without its type's private fields."""
+        data = (
+            withheld(self.data, _TYPES[self.type].private) if outward and self.type in _TYPES else self.data
+        )
         return {
             "specversion": SPECVERSION, "id": self.id, "source": self.source, "type": self.type,
             "subject": self.subject, "time": self.time.isoformat().replace("+00:00", "Z"),
-            "datacontenttype": "application/json", "sequence": str(self.seq), "data": self.data,
+            "datacontenttype": "application/json", "sequence": str(self.seq), "data": data,
         }  # fmt: skip
 
     @classmethod
@@ -114,21 +118,43 @@ class EventType:
     name: str
     summary: str  # Chinese: what happened
     data: type[BaseModel]
+    private: tuple[str, ...] = ()  # fields that stay in the process (`a.b`, `a.*.b`): not to NATS
 
 
 _TYPES: dict[str, EventType] = {}
 
 
-def define(type_: str, summary: str, data: type[BaseModel]) -> str:
-    """Declare an event type `yiwang.<context>.<entity>.<verb>` and the schema of its data."""
+def define(type_: str, summary: str, data: type[BaseModel], private: tuple[str, ...] = ()) -> str:
+    """Declare an event type `yiwang.<context>.<entity>.<verb>` and the schema of its data.
+    `private` names the fields (free text, names of people, account ids) that in-process
+    subscribers get but that never leave the process: other systems read the rest over NATS."""
     parts = type_.split(".")
     if len(parts) != 4 or parts[0] != "yiwang" or not all(parts):
         raise ValueError(f"event type must be yiwang.<context>.<entity>.<verb>: {type_}")
     known = _TYPES.get(type_)
     if known is not None and known.data is not data:
         raise RuntimeError(f"event type {type_} declared twice")
-    _TYPES[type_] = EventType(type_, summary, data)
+    _TYPES[type_] = EventType(type_, summary, data, private)
     return type_
+
+
+def withheld(data: Any, paths: tuple[str, ...]) -> Any:
+    """A copy of `data` without the fields `paths` name (`*` for every key of a mapping)."""
+    if not paths or not isinstance(data, dict):
+        return data
+    here = {p.split(".", 1)[0] for p in paths if "." not in p}
+    deeper: dict[str, list[str]] = {}
+    for p in paths:
+        if "." in p:
+            head, rest = p.split(".", 1)
+            deeper.setdefault(head, []).append(rest)
+    out = {}
+    for key, value in data.items():
+        if key in here:
+            continue
+        inner = tuple(deeper.get(key, []) + deeper.get("*", []))
+        out[key] = withheld(value, inner) if inner else value
+    return out
 
 
 def types() -> list[EventType]:
@@ -180,18 +206,36 @@ class Subscriber:
     name: str  # the consumer's name in event_handled: never rename one that has run
     patterns: tuple[str, ...]  # fnmatch patterns of event types, e.g. "yiwang.exchange.request.*"
     handler: Handler
+    only: Callable[[str], bool] | None = None  # a finer choice among the types the patterns match
 
     def wants(self, type_: str) -> bool:
-        return any(fnmatch.fnmatchcase(type_, p) for p in self.patterns)
+        if not any(fnmatch.fnmatchcase(type_, p) for p in self.patterns):
+            return False
+        return self.only is None or self.only(type_)
 
 
 _SUBSCRIBERS: dict[str, Subscriber] = {}
+_complete = False  # every context's subscribers are registered in this process
 
 
-def subscribe(name: str, patterns: str | tuple[str, ...], handler: Handler) -> Subscriber:
+def declare_complete() -> None:
+    """The entry point loaded every context (`yiwang.contexts.load`): events may be marked
+    dispatched here, every subscriber that wants them having had them."""
+    global _complete
+    _complete = True
+
+
+def complete() -> bool:
+    return _complete
+
+
+def subscribe(
+    name: str, patterns: str | tuple[str, ...], handler: Handler, only: Callable[[str], bool] | None = None
+) -> Subscriber:
     """Register an in-process subscriber (at import time of the context that owns it). The
-    handler runs in a transaction of its own, once per event: it must only flush."""
-    sub = Subscriber(name, (patterns,) if isinstance(patterns, str) else tuple(patterns), handler)
+    handler runs in a transaction of its own, once per event: it must only flush. `only`
+    narrows the types the patterns match (it is asked at dispatch, when every type is declared)."""
+    sub = Subscriber(name, (patterns,) if isinstance(patterns, str) else tuple(patterns), handler, only)
     known = _SUBSCRIBERS.get(name)
     if known is not None and known.handler is not handler:
         raise RuntimeError(f"two subscribers named {name}")

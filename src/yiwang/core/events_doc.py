@@ -60,6 +60,13 @@ def markdown(include_test_types: bool = False) -> str:
         defs = schema.get("$defs", {})
         shared.update(defs)
         out += ["", f"## {t.name}", "", t.summary, "", *_fields(schema, defs)]
+        if t.private:
+            out += [
+                "",
+                "Not published to NATS (they stay with the in-process subscribers): "
+                + ", ".join(f"`{p}`" for p in t.private)
+                + ".",
+            ]
     for name, schema in sorted(shared.items()):
         out += ["", f"### {name}", "", schema.get("description", ""), "", *_fields(schema, shared)]
     return "\n".join(out).rstrip() + "\n"

@@ -67,7 +67,7 @@ _ONE_MESSAGE_ERRORS = (MaxPayloadError, BadSubjectError)  # the others of a batc
 def message(event: Event) -> tuple[str, bytes, dict[str, str]]:
     """An event's NATS message: subject, payload (CloudEvents JSON) and headers."""
     headers = {"Nats-Msg-Id": event.id, "Content-Type": CONTENT_TYPE}
-    return event.type, orjson.dumps(event.cloudevent()), headers
+    return event.type, orjson.dumps(event.cloudevent(outward=True)), headers
 
 
 def _describe(exc: BaseException | str) -> str:
@@ -231,7 +231,7 @@ class Relay:
         except NotFoundError:
             await js.add_stream(StreamConfig(
                 name=s.nats_stream, subjects=[SUBJECTS], storage=StorageType.FILE,
-                duplicate_window=s.nats_duplicate_window,
+                duplicate_window=s.nats_duplicate_window, max_age=s.nats_max_age_days * 86400,
                 description="yiwang events as CloudEvents JSON, subject = event type",
             ))  # fmt: skip
             log.info("created JetStream stream %s (%s)", s.nats_stream, SUBJECTS)

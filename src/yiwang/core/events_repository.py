@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +41,16 @@ def due_for_dispatch(session: Session, now: datetime, older_than: datetime, limi
                or_(OutboxEvent.dispatch_after.is_(None), OutboxEvent.dispatch_after <= now))
         .order_by(OutboxEvent.id).limit(limit)
     ))  # fmt: skip
+
+
+_CONSUMER_LOCK = 0x7965  # advisory-lock namespace (two-key form) of event subscribers
+
+
+def lock_consumer(session: Session, consumer: str) -> None:
+    """A subscriber's lock until commit (PostgreSQL; SQLite has one writer anyway)."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(consumer.encode()) & 0x7FFFFFFF
+        session.execute(select(func.pg_advisory_xact_lock(_CONSUMER_LOCK, key)))
 
 
 def mark_handled(session: Session, consumer: str, seq: int, now: datetime) -> bool:
@@ -83,7 +94,8 @@ def since(
     if at is not None:
         q = q.where(OutboxEvent.time >= at)
     if pattern:
-        q = q.where(OutboxEvent.type.like(pattern.replace("*", "%")))
+        escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("*", "%")
+        q = q.where(OutboxEvent.type.like(escaped, escape="\\"))
     return list(session.scalars(q.order_by(OutboxEvent.id).limit(limit)))
 
 

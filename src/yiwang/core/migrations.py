@@ -25,6 +25,10 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(config(url), revision)
 
 
+def downgrade(url: str, revision: str) -> None:
+    command.downgrade(config(url), revision)
+
+
 def revisions(conn: Connection) -> tuple[str | None, str | None]:
     current = MigrationContext.configure(conn).get_current_revision()
     head = ScriptDirectory.from_config(config()).get_current_head()

@@ -223,7 +223,7 @@ def _delivery(notification_id: int, r: Recipient, channel: str, now: datetime) -
     if channel == EMAIL and not get_settings().smtp_host:  # a laptop's demo: recorded, not a failure
         return NotificationDelivery(notification_id=notification_id, channel=channel, address=address,
                                     status="skipped", attempts=0, claims=0,
-                                    last_error="未配置邮件服务器（YIWANG_SMTP_HOST），未发送")  # fmt: skip
+                                    last_error="本平台未开通邮件通知，未发送")  # fmt: skip
     return NotificationDelivery(notification_id=notification_id, channel=channel, address=address,
                                 status="pending", attempts=0, claims=0, next_attempt_at=now)  # fmt: skip
 

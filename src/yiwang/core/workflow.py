@@ -38,7 +38,7 @@ from yiwang.core.workflow_registry import (
     version_spec,
     versions,
 )
-from yiwang.core.workflow_spec import Definition, Duration, Party, Transition
+from yiwang.core.workflow_spec import Definition, Duration, Facts, Party, Transition
 from yiwang.core.workflow_views import (
     CaseView,
     Choice,
@@ -171,8 +171,7 @@ def _enter(session: Session, spec: Definition, c: WorkflowCase, state: str, now:
                 c.due_provisional or moved.provisional,
                 None,
             )
-            if c.due_at > now:
-                c.overdue_at = None  # the overdue mark follows the clock as it now stands
+            _clock_moved(c, now)
             change = {"resumed": True, "due_before": before.isoformat() if before else None}
     else:  # a new clock starts
         deadline = add(now, duration)
@@ -183,6 +182,14 @@ def _enter(session: Session, spec: Definition, c: WorkflowCase, state: str, now:
         change = {"deadline": duration.label()}
     _plan_timers(session, spec, c)
     return change
+
+
+def _clock_moved(c: WorkflowCase, now: datetime) -> None:
+    """A due time moved into the future (a pause ended, an extension granted): the case is not
+    overdue any more, its escalation is over, and its warning comes again before the new due time."""
+    if c.due_at is not None and c.due_at > now:
+        c.overdue_at = c.escalated_at = c.warned_at = None
+        c.escalation_level = 0
 
 
 def _plan_timers(session: Session, spec: Definition, c: WorkflowCase) -> None:
@@ -205,8 +212,7 @@ def _extend(
     before = c.due_at
     moved = add(c.due_at, by)
     c.due_at, c.due_provisional = moved.due_at, c.due_provisional or moved.provisional
-    if c.due_at > now:
-        c.overdue_at = None
+    _clock_moved(c, now)
     if c.paused_at is None and spec.states[c.state].deadline is not None:
         repo.clear_timers(session, c.id)
         _plan_timers(session, spec, c)
@@ -246,22 +252,37 @@ def start(session: Session, actor: Actor, code: str, *, subject_type: str, subje
 def target(
     session: Session, case_id: int, code: str, expected_revision: int | None = None
 ) -> TransitionTarget:
-    """Lock the case and check the transition fits it as it is now (404, 409)."""
-    c = repo.case(session, case_id, for_update=True)
+    """The case as it stands and the transition asked for, for the caller's `authz.check`: who
+    has no part in the case is refused before anything about its state is told. `fire` then
+    locks the case and checks the transition fits it (409) and the actor again."""
+    c = repo.case(session, case_id)
     if c is None:
         raise NotFound("案件不存在")
     spec = definition_of(session, c.definition_id)
-    if expected_revision is not None and expected_revision != c.revision:
+    if code not in spec.transitions:
+        raise NotFound(f"{spec.subject.label}没有这项操作")
+    return TransitionTarget(c, spec, code, _facts(session, c), expected_revision)
+
+
+def _facts(session: Session, c: WorkflowCase) -> Facts:
+    sups = frozenset(s.supervisor_user_id for s in repo.supervisions(session, c.id, active_only=True))
+    return view(session, c).facts(sups)
+
+
+def _locked(session: Session, t: TransitionTarget) -> TransitionTarget:
+    """The case locked (`SELECT … FOR UPDATE`), and the transition checked against it as it is now."""
+    assert t.case is not None, "fire() takes the target that target() made"
+    c = repo.case(session, t.case.id, for_update=True)
+    assert c is not None
+    spec = t.spec
+    if t.expected_revision is not None and t.expected_revision != c.revision:
         raise Conflict(
             f"该{spec.subject.label}已被他人处理（当前环节：{spec.states[c.state].label}），请刷新页面后重试"
         )
-    t = spec.transitions.get(code)
-    if t is None or c.state not in t.from_:
-        here = spec.states[c.state].label
-        raise Conflict(f"该{spec.subject.label}当前环节为「{here}」，不能{t.label if t else '执行该操作'}")
-    v = view(session, c)
-    sups = frozenset(s.supervisor_user_id for s in repo.supervisions(session, c.id, active_only=True))
-    return TransitionTarget(c, spec, code, v.facts(sups))
+    tr = spec.transitions[t.code]
+    if c.state not in tr.from_:
+        raise Conflict(f"该{spec.subject.label}当前环节为「{spec.states[c.state].label}」，不能{tr.label}")
+    return TransitionTarget(c, spec, t.code, _facts(session, c), t.expected_revision)
 
 
 def _inputs(t: Transition, comment: str | None, reason: str | None, attachments: list[Any] | None) -> None:
@@ -284,11 +305,13 @@ def fire(session: Session, actor: Actor, t: TransitionTarget, *, comment: str | 
          reason: str | None = None, attachments: list[Any] | None = None,
          assignee: Party | None = None, roles: tuple[str, ...] = (), data: dict[str, Any] | None = None) -> CaseView:  # fmt: skip
     """Take the transition (after `target`): checks, history, state, deadline, hook, audit, event."""
-    authz.check(actor, t.action, t)
+    authz.check(actor, t.action, t)  # who the actor is to the case, before it is locked
+    t = _locked(session, t)
+    authz.check(actor, t.action, t)  # and to the case as it is now
     tr = t.transition
     _inputs(tr, comment, reason, attachments)
     c, spec, now = t.case, t.spec, utcnow()
-    assert c is not None, "fire() needs the target locked by target()"
+    assert c is not None
     if tr.assign == "input" and (
         assignee is None or (assignee.department_id is None and assignee.user_id is None)
     ):

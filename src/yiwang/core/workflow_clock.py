@@ -33,9 +33,11 @@ def add(start: datetime, d: Duration) -> Deadline:
 
 
 def before(due: datetime, d: Duration) -> datetime:
-    """The moment `d` before `due` (a warning)."""
+    """The moment `d` before `due` (a warning). For working days: the start of office hours on
+    the day from which only that many working days are left (not midnight: people read it)."""
     if d.unit == "working_days":
-        return workdays.subtract_working_days(due, int(d.amount))
+        eve = workdays.subtract_working_days(due, int(d.amount))
+        return workdays.add_working_seconds(eve, 0, office_hours()).due_at
     if d.unit == "working_hours":
         return workdays.subtract_working_seconds(due, d.amount * 3600, office_hours())
     return due - timedelta(hours=d.amount)

@@ -84,17 +84,23 @@ class CaseEvent(BaseModel):
     closed: bool = Field(False, description="是否已办结")
 
 
+# What stays in the process: free text (reasons, comments, 督办 notes), the names of people and
+# their account ids. Other systems get the case's state, deadline, departments and ids.
+PRIVATE = ("comment", "actor", "actor_name", "on_behalf_of", "supervisors", "assignee.user_id",
+           "parties.*.name", "parties.*.user_id")  # fmt: skip
+
+
 def declare(spec: Definition) -> None:
     """Declare the event types of a definition: its lifecycle and one per transition verb."""
     subject = spec.subject.label
     for verb, summary in LIFECYCLE.items():
-        events.define(spec.event_type(verb), summary.format(subject=subject), CaseEvent)
+        events.define(spec.event_type(verb), summary.format(subject=subject), CaseEvent, PRIVATE)
     seen: set[str] = set()
     for code, t in spec.transitions.items():
         verb = t.event or code
         if verb not in seen:  # transitions may share a verb (approve, auto_approve -> approved)
             seen.add(verb)
-            events.define(spec.event_type(verb), f"{subject}：{t.label}", CaseEvent)
+            events.define(spec.event_type(verb), f"{subject}：{t.label}", CaseEvent, PRIVATE)
 
 
 def is_case_event(event: events.Event) -> bool:

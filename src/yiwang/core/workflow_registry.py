@@ -4,7 +4,7 @@ versions (a case finishes on the version it started with), and the policy of eve
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +36,6 @@ class _Registered:
     spec: Definition
     path: Path
     hook: Hook | None
-    stored: dict[int, int] = field(default_factory=dict)  # id(engine) -> definition row id
 
 
 _DEFS: dict[str, _Registered] = {}
@@ -70,16 +69,20 @@ def registered_codes() -> list[str]:
 
 
 def stored_definition(session: Session, code: str) -> WorkflowDefinition:
-    """The stored version of the registered file: a new version when its content changed."""
+    """The stored version of the registered file: a new version when its content changed. Two
+    processes storing the same new version at once: one inserts it, the other reads it."""
     reg = _DEFS[code]
     checksum = reg.spec.checksum()
-    row = repo.definition_version(session, code, checksum)
-    if row is None:
+    for _ in range(3):
+        row = repo.definition_version(session, code, checksum)
+        if row is not None:
+            return row
         row = WorkflowDefinition(code=code, version=repo.latest_version(session, code) + 1, name=reg.spec.name,
                                  spec=reg.spec.model_dump(mode="json", by_alias=True), checksum=checksum,
                                  created_at=utcnow())  # fmt: skip
-        repo.add(session, row)
-    return row
+        if repo.add_definition(session, row):
+            return row
+    raise RuntimeError(f"could not store workflow definition {code}")
 
 
 def definition_of(session: Session, definition_id: int) -> Definition:
@@ -101,13 +104,15 @@ def hook_of(code: str) -> Hook | None:
 
 @dataclass(frozen=True)
 class TransitionTarget:
-    """A locked case and the transition asked for: what the transition's policy decides on
-    (`case` is None when only asking whether the actor could take it)."""
+    """A case and the transition asked for: what the transition's policy decides on (`case` is
+    None when only asking whether the actor could take it). `expected_revision`: the revision
+    the form was shown at."""
 
     case: WorkflowCase | None
     spec: Definition
     code: str
     facts: Facts
+    expected_revision: int | None = None
 
     @property
     def transition(self) -> Transition:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yiwang.core.workflow_models import (
@@ -25,6 +26,17 @@ def add(session: Session, obj: object) -> None:
 def add_all(session: Session, objs: Sequence[object]) -> None:
     session.add_all(objs)
     session.flush()
+
+
+def add_definition(session: Session, row: WorkflowDefinition) -> bool:
+    """Store a new version; False when another process stored that version number first."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 def definition(session: Session, definition_id: int) -> WorkflowDefinition | None:
@@ -128,8 +140,12 @@ def supervisions(session: Session, case_id: int, active_only: bool = False) -> l
     return list(session.scalars(q.order_by(WorkflowSupervision.id)))
 
 
-def supervision(session: Session, supervision_id: int) -> WorkflowSupervision | None:
-    return session.get(WorkflowSupervision, supervision_id)
+def supervision(session: Session, supervision_id: int, fresh: bool = False) -> WorkflowSupervision | None:
+    """`fresh`: read again from the database (after taking the case's lock)."""
+    if not fresh:
+        return session.get(WorkflowSupervision, supervision_id)
+    q = select(WorkflowSupervision).where(WorkflowSupervision.id == supervision_id)
+    return session.scalar(q.execution_options(populate_existing=True))
 
 
 def supervised_by(

@@ -268,13 +268,19 @@ class Facts:
 
 NamedRule = Callable[[Actor, Facts], bool]
 _NAMED: dict[str, NamedRule] = {}
+_NAMED_LABELS: dict[str, str] = {}
 
 
-def named_rule(name: str, fn: NamedRule) -> None:
+def named_rule(name: str, fn: NamedRule, label: str) -> None:
+    """A rule of the owning context's, with how people read it (流程定义 shows it)."""
     known = _NAMED.get(name)
     if known is not None and known is not fn:
         raise RuntimeError(f"two workflow rules named {name}")
-    _NAMED[name] = fn
+    _NAMED[name], _NAMED_LABELS[name] = fn, label
+
+
+def rule_label(name: str) -> str:
+    return _NAMED_LABELS.get(name, "按规则判定")
 
 
 def _member(actor: Actor, department_id: int | None, user_id: int | None, roles: tuple[str, ...],

@@ -65,11 +65,12 @@ def supervise(
 
 
 def end(session: Session, actor: Actor, supervision_id: int, outcome: str, action: str) -> SupervisionView:
-    sup = repo.supervision(session, supervision_id)
-    if sup is None:
+    found = repo.supervision(session, supervision_id)
+    if found is None:
         raise NotFound("督办不存在")
-    c = repo.case(session, sup.case_id, for_update=True)
-    assert c is not None
+    c = repo.case(session, found.case_id, for_update=True)  # the case first, as a transition locks
+    sup = repo.supervision(session, supervision_id, fresh=True)  # as it is now that the case is ours
+    assert c is not None and sup is not None
     if sup.ended_at is not None:
         raise Conflict("该督办已结束")
     sup.ended_at = utcnow()

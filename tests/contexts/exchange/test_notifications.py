@@ -35,3 +35,14 @@ def test_the_provider_hears_of_a_waiting_request_and_the_requester_of_supplement
     approved = next(m for m in mine if m["title"] == "共享申请已同意：婚姻登记信息")
     assert approved["link"] == f"/exchange/requests/{rid}" and "杭州市民政局已同意" in approved["body"]
     assert {d["channel"] for d in approved["deliveries"]} == {"in_app", "email"}
+
+
+def test_a_request_the_system_decides_at_once_tells_the_requester_only(as_user) -> None:
+    consumer, provider = as_user("budongchan"), as_user("s0006")  # 杭州市市场监管局 provides 企业登记信息
+    before = _titles(provider)
+    r = consumer.post("/api/v1/exchange/requests", headers={"X-CSRF-Token": csrf_of(consumer)}, json={
+        "resource_code": "330100-SJ-0001", "fields": ["credit_code", "name"], "purpose": "通知测试：核验企业登记",
+        "legal_basis": "《企业信息公示暂行条例》", "valid_to": "2027-12-31"})  # fmt: skip
+    assert r.json()["status"] == "approved"
+    assert _titles(provider) == before  # nothing waits for them
+    assert "共享申请已同意：企业登记信息" in _titles(consumer)

@@ -181,7 +181,7 @@ def test_overdue_requests_are_marked_and_listed_for_data_officers(as_user) -> No
     officer = as_user("officer")
     page = officer.get("/exchange/requests?tab=overdue").text
     row = page[page.index(f'href="/exchange/requests/{rid}"') :].split("</tr>")[0]
-    assert "已超期" in row and "已督办" in row
+    assert "已超期" in row and "超期已升级" in row
     assert (
         "超期"
         not in as_user("budongchan").get("/exchange/requests").text.split("ex-tabs")[1].split("</nav>")[0]

@@ -143,6 +143,15 @@ def test_another_system_posts_updates_and_closes_a_task_in_the_same_list(client,
         "/api/v1/tasks", headers=h, json={**body, "external_id": "X-2", "assignee": {"username": "nobody"}}
     )
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "assignee.username"
+    for elsewhere in (
+        {"department": "330102-civil_affairs"},
+        {"username": "citizen"},
+        {"username": "clerk2"},
+    ):
+        far = client.post(
+            "/api/v1/tasks", headers=h, json={**body, "external_id": "X-4", "assignee": elsewhere}
+        )
+        assert far.status_code == 422, (elsewhere, far.text)  # another district's, or not a member of staff
 
     r = client.patch(
         f"/api/v1/tasks/{task['id']}", headers=h, json={"title": "复核权属材料（加急）", "urgency": "urgent"}

@@ -146,7 +146,7 @@ def decide_target(session: Session, r: SharingRequest | None) -> DecideTarget:
     if r is None:
         raise NotFound("共享申请不存在")
     provider = identity.department(session, r.provider_department_id)
-    return DecideTarget(r.provider_department_id, provider.region_code if provider else "", r.status)
+    return DecideTarget(r.provider_department_id, provider.region_code if provider else "")
 
 
 def grant_revoke(session: Session, actor: Actor, grant_id: int, data: RevokeIn) -> GrantOut:

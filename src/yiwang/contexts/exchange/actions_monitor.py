@@ -205,7 +205,7 @@ def _grant_state(g: Grant, today: date) -> str:
 def _grant_row(session: Session, actor: Actor, names: _Names, g: Grant, r: SharingRequest | None) -> GrantRow:
     res = names.resource(g.resource_id)
     provider_id = r.provider_department_id if r else (res.provider_department_id if res else 0)
-    target = DecideTarget(provider_id, names.region(provider_id), r.status if r else "approved")
+    target = DecideTarget(provider_id, names.region(provider_id))
     today = local_day(utcnow())
     return GrantRow(
         id=g.id, request_id=g.request_id, resource_code=res.code if res else "", resource_name=res.name if res else "",

@@ -13,9 +13,9 @@ from yiwang.contexts import identity
 from yiwang.contexts.exchange import repository as repo
 from yiwang.contexts.exchange.governance import forget_grants
 from yiwang.contexts.exchange.models import Grant, SharingRequest
+from yiwang.contexts.exchange.policies import data_officer_over
 from yiwang.core import workflow
 from yiwang.core.actor import Actor
-from yiwang.core.codes import region_covers
 from yiwang.core.db import utcnow
 from yiwang.core.errors import FieldError, ValidationFailed
 from yiwang.core.workflow_spec import Facts, Party, named_rule
@@ -29,9 +29,7 @@ AUTO = {"unconditional": ("auto_approve", "无条件共享资源，自动授权"
 
 def _data_officer_over_provider(actor: Actor, facts: Facts) -> bool:
     provider = facts.parties.get("provider")
-    region = provider.region_code if provider else None
-    return actor.kind == "user" and actor.has("data_officer") and bool(actor.region_code) and bool(region) \
-        and region_covers(actor.region_code or "", region or "")  # fmt: skip
+    return actor.kind == "user" and data_officer_over(actor, provider.region_code if provider else None)
 
 
 def grant_from(r: SharingRequest, masked: list[str]) -> Grant:
@@ -72,7 +70,7 @@ def _on_transition(
 
 
 workflow.register(Path(__file__).parent / "workflows" / "sharing_request.yaml", _on_transition)
-named_rule("exchange.data_officer_over_provider", _data_officer_over_provider)
+named_rule("exchange.data_officer_over_provider", _data_officer_over_provider, "提供部门所在区划的数据管理员")
 
 
 def parties(session: Session, r: SharingRequest) -> dict[str, Party]:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from yiwang.contexts import catalog, identity
 from yiwang.contexts.exchange import repository as repo
-from yiwang.core import events, notify
+from yiwang.core import events, notify, workflow
 from yiwang.core.notify import Recipient
 from yiwang.core.workdays import SHANGHAI
 from yiwang.core.workflow_events import CaseEvent
@@ -55,11 +55,13 @@ notify.template("exchange.request_escalated", "超期未审批的共享申请：
                 "未审批（期限 {{ due }}），已提请数据管理员督办。")  # fmt: skip
 
 
-def _department(session: Session, department_id: int | None) -> list[Recipient]:
+def _department(
+    session: Session, department_id: int | None, roles: tuple[str, ...] = DEPT_ROLES
+) -> list[Recipient]:
     if department_id is None:
         return []
     found: dict[int, Recipient] = {}
-    for role in DEPT_ROLES:
+    for role in roles:
         found.update({r.user_id: r for r in identity.recipients_in_department(session, department_id, role)})
     return list(found.values())
 
@@ -71,6 +73,15 @@ def _requester(session: Session, case: CaseEvent) -> list[Recipient]:
     return _department(session, case.parties["consumer"].department_id)  # asked by the department's system
 
 
+def _escalated_to(session: Session, case: CaseEvent) -> list[Recipient]:
+    """Those the escalation reached, as the definition names them (department and roles)."""
+    found: dict[int, Recipient] = {}
+    for x in case.escalated_to:
+        roles = tuple(x.assignee.roles) or DEPT_ROLES
+        found.update({r.user_id: r for r in _department(session, x.assignee.department_id, roles)})
+    return list(found.values())
+
+
 def _on_request(session: Session, event: events.Event) -> None:
     case = CaseEvent.model_validate(event.data)
     verb = event.type.rsplit(".", 1)[1]
@@ -79,16 +90,16 @@ def _on_request(session: Session, event: events.Event) -> None:
     if r is None or res is None:
         return
     provider, consumer = case.parties["provider"], case.parties["consumer"]
-    oversight = case.parties.get("oversight")
+    # decided by the system in the transaction that opened it: nobody waits for a decision
+    still_open = verb != "created" or workflow.case(session, case.case_id).state == "review"
     plan = {
-        "created": ("exchange.request_waiting", lambda: _department(session, provider.department_id), case.state == "review"),
+        "created": ("exchange.request_waiting", lambda: _department(session, provider.department_id), still_open),
         "supplemented": ("exchange.request_supplemented", lambda: _department(session, provider.department_id), True),
         "approved": ("exchange.request_approved", lambda: _requester(session, case), True),
         "refused": ("exchange.request_refused", lambda: _requester(session, case), True),
         "supplement_requested": ("exchange.request_supplement", lambda: _requester(session, case), True),
         "warned": ("exchange.request_warned", lambda: _department(session, provider.department_id), True),
-        "escalated": ("exchange.request_escalated",
-                      lambda: _department(session, oversight.department_id if oversight else None), True),
+        "escalated": ("exchange.request_escalated", lambda: _escalated_to(session, case), True),
     }  # fmt: skip
     if verb not in plan or not plan[verb][2]:
         return

@@ -19,7 +19,7 @@ def _in_department(actor: Actor, department_id: int | None) -> bool:
     return actor.kind == "client" or bool(actor.roles & DEPT_ROLES)
 
 
-def _data_officer_over(actor: Actor, region_code: str | None) -> bool:
+def data_officer_over(actor: Actor, region_code: str | None) -> bool:
     return (
         actor.has("data_officer")
         and actor.region_code is not None
@@ -48,14 +48,13 @@ def request_create(actor: Actor, t: RequestTarget) -> Decision:
 class DecideTarget:
     provider_department_id: int
     provider_region: str
-    status: str
 
 
 @policy("exchange.grant_revoke")
 def grant_revoke(actor: Actor, t: DecideTarget) -> Decision:
     if actor.kind != "user":
         return deny("授权须由工作人员撤销，接入系统不能撤销")
-    if _in_department(actor, t.provider_department_id) or _data_officer_over(actor, t.provider_region):
+    if _in_department(actor, t.provider_department_id) or data_officer_over(actor, t.provider_region):
         return ALLOW
     return deny("只有数据提供部门或数据管理员可以撤销授权")
 
@@ -70,7 +69,7 @@ class PartyTarget:
 def request_read(actor: Actor, t: PartyTarget) -> Decision:
     if actor.department_id in t.department_ids and (actor.kind == "client" or actor.is_staff):
         return ALLOW
-    if _data_officer_over(actor, t.region_code) or actor.has("admin") or actor.has("leader"):
+    if data_officer_over(actor, t.region_code) or actor.has("admin") or actor.has("leader"):
         return ALLOW
     return deny("只能查看本部门参与的共享申请")
 

@@ -16,7 +16,7 @@ from yiwang.contexts.identity.web import PRELOGIN_CSRF_COOKIE, SESSION_COOKIE, C
 from yiwang.core.actor import Actor, client_ip_var
 from yiwang.core.security import limiter
 from yiwang.core.web import nav
-from yiwang.core.web.deps import DB
+from yiwang.core.web.deps import DB, local_path
 from yiwang.core.web.templating import SHANGHAI, add_template_folder, templates
 from yiwang.settings import get_settings
 
@@ -31,10 +31,6 @@ LOGIN_PER_IP_PER_MINUTE = 20
 USES_SHOWN = 500  # the latest uses of one's data, grouped on the page
 
 
-def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
-
-
 def render(request: Request, name: str, actor: object, status: int = 200, **ctx: object) -> Response:
     ctx.update(actor=actor, csrf=getattr(request.state, "csrf", ""))
     response = templates.TemplateResponse(request, name, ctx, status_code=status)
@@ -47,8 +43,8 @@ def render(request: Request, name: str, actor: object, status: int = 200, **ctx:
 @router.get("/login")
 def login_form(request: Request, db: DB, actor: Caller, next: str | None = None) -> Response:
     if actor.kind == "user":
-        return RedirectResponse(_safe_next(next), status_code=303)
-    return _login_page(request, db, actor, 200, next=_safe_next(next))
+        return RedirectResponse(local_path(next), status_code=303)
+    return _login_page(request, db, actor, 200, next=local_path(next))
 
 
 def _login_page(request: Request, db: DB, actor: Actor, status: int, **ctx: object) -> Response:
@@ -72,9 +68,9 @@ def login(
                            username=username)  # fmt: skip
     result = actions_access.session_create(db, actor, username.strip(), password, ip)
     if not result.ok:
-        return _login_page(request, db, actor, 401, error=result.message, next=_safe_next(next),
+        return _login_page(request, db, actor, 401, error=result.message, next=local_path(next),
                            username=username)  # fmt: skip
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(local_path(next), status_code=303)
     s = get_settings()
     response.set_cookie(SESSION_COOKIE, result.token, httponly=True, samesite="lax", secure=s.cookie_secure,
                         max_age=s.session_hours * 3600)  # fmt: skip

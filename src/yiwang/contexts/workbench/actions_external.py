@@ -15,27 +15,36 @@ from yiwang.contexts.workbench.models import Task
 from yiwang.contexts.workbench.policies import ClientTask
 from yiwang.contexts.workbench.schemas import AssigneeIn, TaskIn, TaskOut, TaskPatch
 from yiwang.core import audit, authz, events
-from yiwang.core.actor import Actor
+from yiwang.core.actor import STAFF_ROLES, Actor
+from yiwang.core.codes import region_covers
 from yiwang.core.db import utcnow
 from yiwang.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 
 
 def _resolve(
-    session: Session, a: AssigneeIn, field: str = "assignee"
+    session: Session, actor: Actor, a: AssigneeIn, field: str = "assignee"
 ) -> tuple[int | None, int | None, list[str], str]:
-    """(user id, department id, roles, region) of an assignee; unknown names are field errors."""
+    """(user id, department id, roles, region) of an assignee: a member of staff or a department
+    within the calling system's region; anyone else is a field error."""
+    scope = actor.region_code or ""
     if a.username is not None:
         acct = identity.account(session, a.username)
-        if acct is None or acct.disabled:
+        if acct is None or acct.disabled or not acct.roles & STAFF_ROLES:
             raise ValidationFailed(
                 "办理人不存在", [FieldError(f"{field}.username", "没有该用户名的工作人员", "unknown")]
             )
+        if not region_covers(scope, acct.region_code or ""):
+            raise ValidationFailed("办理人不在本系统的区划内",
+                                   [FieldError(f"{field}.username", "只能把待办交给本系统所属区划的工作人员", "out_of_scope")])  # fmt: skip
         return acct.id, None, [], acct.region_code or ""
     dept = identity.department_by_code(session, a.department or "")
     if dept is None:
         raise ValidationFailed(
             "办理部门不存在", [FieldError(f"{field}.department", "没有该代码的部门", "unknown")]
         )
+    if not region_covers(scope, dept.region_code):
+        raise ValidationFailed("办理部门不在本系统的区划内",
+                               [FieldError(f"{field}.department", "只能把待办交给本系统所属区划的部门", "out_of_scope")])  # fmt: skip
     return None, dept.id, [a.role] if a.role else [], dept.region_code
 
 
@@ -62,7 +71,7 @@ def task_create(session: Session, actor: Actor, data: TaskIn) -> TaskOut:
     assert actor.client_id is not None
     if repo.by_external(session, actor.client_id, data.external_id) is not None:
         raise Conflict(f"本系统已推送过编号为 {data.external_id} 的待办，请用 PATCH 更新")
-    user_id, dept_id, roles, region = _resolve(session, data.assignee)
+    user_id, dept_id, roles, region = _resolve(session, actor, data.assignee)
     snap = TaskSnapshot(
         task_id=str(uuid.uuid4()), client_id=actor.client_id, client_name=actor.name or actor.client_id,
         external_id=data.external_id, title=data.title, url=data.url, assignee_user_id=user_id,
@@ -90,14 +99,14 @@ def task_list(session: Session, actor: Actor, status: str | None, limit: int, of
 
 
 def task_update(session: Session, actor: Actor, task_id: str, patch: TaskPatch) -> TaskOut:
-    t = repo.task(session, task_id)
+    t = repo.task(session, task_id, for_update=True)  # two changes at once: one after the other
     authz.check(actor, "workbench.task_update", ClientTask(t.client_id if t else actor.client_id))
     if t is None or t.kind != "external":
         raise NotFound("待办不存在")
     if t.status != "open" and patch.status in (None, t.status):
         raise Conflict("该待办已办结或撤销，不能再修改")
     user_id, dept_id, roles, region = (
-        _resolve(session, patch.assignee) if patch.assignee
+        _resolve(session, actor, patch.assignee) if patch.assignee
         else (t.assignee_user_id, t.assignee_department_id, t.assignee_roles.split(), t.region_code)
     )  # fmt: skip
     status = patch.status or t.status

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from yiwang.core import authz, workflow
 from yiwang.core.actor import ROLE_NAMES, Actor
-from yiwang.core.workflow_spec import Definition, Rule
+from yiwang.core.workflow_spec import Definition, Rule, rule_label
 
 KIND_ZH = {"initial": "开始", "active": "办理中", "paused": "暂停计时", "terminal": "办结"}
 INPUT_ZH = {"comment": "意见", "reason": "理由", "attachments": "附件"}
@@ -42,9 +42,7 @@ def _who(spec: Definition, r: Rule) -> str:
         return "当前办理人" + (f"（{_roles(r.roles)}）" if r.roles else "")
     if r.role:
         return f"本区划的{ROLE_NAMES.get(r.role, r.role)}"
-    return {"exchange.data_officer_over_provider": "提供部门所在区划的数据管理员"}.get(
-        r.rule or "", "按规则判定"
-    )
+    return rule_label(r.rule or "")
 
 
 def _layout(spec: Definition) -> dict[str, tuple[int, int]]:

@@ -30,7 +30,11 @@ class TaskSnapshot(BaseModel):
     created_at: datetime = Field(description="创建时间（UTC）")
 
 
-TASK_CREATED = events.define("yiwang.workbench.task.created", "接入系统推送了一条待办", TaskSnapshot)
-TASK_UPDATED = events.define("yiwang.workbench.task.updated", "接入系统更新了一条待办", TaskSnapshot)
-TASK_CLOSED = events.define("yiwang.workbench.task.closed", "接入系统办结或撤销了一条待办", TaskSnapshot)
+# another system's text about its own case, and whom it names: not for every NATS consumer
+PRIVATE = ("title", "url", "assignee_user_id")
+TASK_CREATED = events.define("yiwang.workbench.task.created", "接入系统推送了一条待办", TaskSnapshot, PRIVATE)
+TASK_UPDATED = events.define("yiwang.workbench.task.updated", "接入系统更新了一条待办", TaskSnapshot, PRIVATE)
+TASK_CLOSED = events.define(
+    "yiwang.workbench.task.closed", "接入系统办结或撤销了一条待办", TaskSnapshot, PRIVATE
+)
 TASK_EVENTS = (TASK_CREATED, TASK_UPDATED, TASK_CLOSED)

@@ -45,6 +45,9 @@ class Task(Base):
     urgency: Mapped[str] = mapped_column(String(20), default="normal")
     urgency_label: Mapped[str] = mapped_column(String(20), default="普通")
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    due_provisional: Mapped[bool] = mapped_column(
+        Boolean, default=False
+    )  # into a year the calendar does not know
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)  # marked by the case's timer
     supervised: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -18,7 +18,7 @@ from yiwang.contexts.workbench import repository as repo
 from yiwang.core.actor import STAFF_ROLES, Actor
 from yiwang.core.errors import Conflict, Forbidden, ValidationFailed
 from yiwang.core.web import nav
-from yiwang.core.web.deps import DB
+from yiwang.core.web.deps import DB, local_path
 from yiwang.core.web.templating import add_template_folder, templates
 
 router = APIRouter(include_in_schema=False)
@@ -99,10 +99,6 @@ def todo_badge(request: Request, db: DB, actor: LoggedIn) -> Response:
     return _render(request, "_todo_badge.html", actor, counts=counts)
 
 
-def _safe_next(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") else "/workbench/tasks"
-
-
 @router.get("/workbench/cases/{case_id}")
 def case_page(request: Request, db: DB, actor: LoggedIn, case_id: int, notice: str = "") -> Response:
     return _case(request, db, actor, case_id, notice=NOTICES.get(notice, ""))
@@ -137,7 +133,7 @@ def case_transition(
         db.rollback()
         return _case(request, db, actor, case_id, 422, errors={e.field: e.detail for e in exc.errors},
                      values={"comment": comment, "reason": reason}, open_choice=code)  # fmt: skip
-    target = _safe_next(next) if next else f"/workbench/cases/{case_id}"
+    target = local_path(next, "/workbench/tasks") if next else f"/workbench/cases/{case_id}"
     sep = "&" if "?" in target else "?"
     return RedirectResponse(f"{target}{sep}notice=done", status_code=303)
 

@@ -49,24 +49,30 @@ def _assign(a: CaseAssignee) -> dict[str, Any]:
 
 
 def _case(session: Session, e: CaseEvent, at: datetime) -> None:
+    """The case's own task (its row kept once the case no longer waits: a done row is the
+    high-water mark that an older event, delivered late, is checked against) and one task per
+    escalation level it reached."""
+    mark = repo.task(session, case_task_id(e.case_id))
+    if mark is not None and mark.changes > e.changes:
+        return  # an older snapshot of the case than the list already shows
     common = {
         "source": e.definition, "source_label": e.subject_label, "case_id": e.case_id, "title": e.title,
         "url": e.url, "region_code": e.region_code, "urgency": e.urgency, "urgency_label": e.urgency_label,
-        "due_at": e.due_at, "paused": e.paused, "overdue": e.overdue, "supervised": e.supervised,
-        "changes": e.changes, "client_id": None, "external_id": None,
+        "due_at": e.due_at, "due_provisional": e.due_provisional, "paused": e.paused, "overdue": e.overdue,
+        "supervised": e.supervised, "changes": e.changes, "client_id": None, "external_id": None,
     }  # fmt: skip
     waiting = e.assignee is not None and not e.closed
-    status = "open" if waiting else "done"
-    own = {**common, "kind": "case", "state": e.state, "state_label": e.state_label, "status": status,
-           "closed_at": None if waiting else at, **(_assign(e.assignee) if e.assignee else {})}  # fmt: skip
-    if waiting or repo.task(session, case_task_id(e.case_id)) is not None:
-        _put(session, case_task_id(e.case_id), at, **own)
+    _put(session, case_task_id(e.case_id), at, **common, kind="case", state=e.state, state_label=e.state_label,
+         status="open" if waiting else "done", closed_at=None if waiting else at,
+         **_assign(e.assignee or CaseAssignee()))  # fmt: skip
     wanted = {x.level: x for x in e.escalated_to}
     for t in repo.tasks_of_case(session, e.case_id):  # escalations no longer wanted are done
-        if t.kind == "escalation" and t.status == "open" and t.changes <= e.changes:
-            level = next((lv for lv in wanted if case_task_id(e.case_id, lv) == t.id), None)
-            if level is None:
-                t.status, t.closed_at, t.changes, t.updated_at = "done", at, e.changes, at
+        if (
+            t.kind == "escalation"
+            and t.status == "open"
+            and t.id not in {case_task_id(e.case_id, lv) for lv in wanted}
+        ):
+            t.status, t.closed_at, t.changes, t.updated_at = "done", at, e.changes, at
     for level, x in wanted.items():
         _put(session, case_task_id(e.case_id, level), at, **{
             **common, "kind": "escalation", "state": f"escalation_{level}", "state_label": x.label,
@@ -80,7 +86,8 @@ def _external(session: Session, s: TaskSnapshot, at: datetime) -> None:
          state_label={"open": "待办理", "done": "已办结", "cancelled": "已撤销"}[s.status],
          assignee_user_id=s.assignee_user_id, assignee_department_id=s.assignee_department_id,
          assignee_roles=" ".join(s.assignee_roles), region_code=s.region_code, urgency=s.urgency,
-         urgency_label=URGENCY_ZH.get(s.urgency, s.urgency), due_at=s.due_at, paused=False, overdue=False,
+         urgency_label=URGENCY_ZH.get(s.urgency, s.urgency), due_at=s.due_at, due_provisional=False, paused=False,
+         overdue=False,
          supervised=False, status=s.status, changes=s.changes,
          closed_at=None if s.status == "open" else at)  # fmt: skip
 
@@ -108,7 +115,14 @@ def apply(session: Session, event: events.Event) -> None:
     _case(session, data, event.time)
 
 
-events.subscribe("workbench.todo", "yiwang.*", apply)
+def _wanted(type_: str) -> bool:
+    try:
+        return type_ in TASK_EVENTS or events.type_of(type_).data is CaseEvent
+    except RuntimeError:
+        return False
+
+
+events.subscribe("workbench.todo", "yiwang.*", apply, only=_wanted)
 
 
 def rebuild(session: Session, batch: int = 1000) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,8 +12,11 @@ from sqlalchemy.orm import Session
 from yiwang.contexts.workbench.models import Task
 
 
-def task(session: Session, task_id: str) -> Task | None:
-    return session.get(Task, task_id)
+def task(session: Session, task_id: str, for_update: bool = False) -> Task | None:
+    if not for_update:
+        return session.get(Task, task_id)
+    q = select(Task).where(Task.id == task_id).with_for_update().execution_options(populate_existing=True)
+    return session.scalar(q)
 
 
 def add(session: Session, t: Task) -> None:
@@ -125,12 +127,6 @@ def facets(session: Session, who: Mine) -> tuple[list[tuple[str, str]], list[str
         select(base.c.urgency, base.c.urgency_label).distinct().order_by(base.c.urgency)
     )
     return [(r[0], r[1]) for r in sources], [s for s in states if s], [(r[0], r[1]) for r in urgencies]
-
-
-def open_for_cases(session: Session, case_ids: Sequence[int]) -> list[Task]:
-    if not case_ids:
-        return []
-    return list(session.scalars(select(Task).where(Task.case_id.in_(case_ids), Task.status == "open")))
 
 
 def open_case_ids(session: Session, who: Mine, source: str, limit: int) -> list[int]:

@@ -94,6 +94,12 @@ async def _in_own_thread(fn: Callable[[Session, bool], None], session: Session, 
     await anyio.to_thread.run_sync(fn, session, commit, limiter=anyio.CapacityLimiter(1))
 
 
+def local_path(target: str | None, default: str = "/") -> str:
+    """A `next` to go back to after a form: a path of this site only (no other host, no `//`)."""
+    ok = bool(target) and target.startswith("/") and not target.startswith(("//", "/\\"))  # type: ignore[union-attr]
+    return target if ok else default  # type: ignore[return-value]
+
+
 def model_json(model: BaseModel) -> Response:
     """The answer of a hot route, serialised once by pydantic: FastAPI would validate a returned
     model against the route's response_model again (which still documents it)."""

@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("urgency", sa.String(length=20), nullable=False),
         sa.Column("urgency_label", sa.String(length=20), nullable=False),
         sa.Column("due_at", yiwang.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("due_provisional", sa.Boolean(), nullable=False),
         sa.Column("paused", sa.Boolean(), nullable=False),
         sa.Column("overdue", sa.Boolean(), nullable=False),
         sa.Column("supervised", sa.Boolean(), nullable=False),
