@@ -306,3 +306,35 @@ def test_32_concurrent_transitions_on_one_case_make_one_valid_sequence(spec, clo
     # 32 forms shown at the same revision: one wins, the other 31 are told the case moved on
     stale = race(32, 32)
     assert stale.count(33) == 1 and sum(isinstance(r, Conflict) for r in stale) == 31
+
+
+def test_a_supervision_ended_twice_at_once_ends_once(spec, clock) -> None:
+    import threading
+
+    from yiwang.core import workflow_supervision as sup
+
+    c = _start()
+    leader = staff(5, CITY, "leader", region="330100")
+    with transaction() as s:
+        made = sup.supervise(
+            s, leader, c.id, "请加快办理", T0 + timedelta(days=2), "workbench.case_supervise"
+        )
+    barrier, outcomes = threading.Barrier(2), []
+
+    def end() -> None:
+        barrier.wait()
+        try:
+            with transaction() as s:
+                sup.end(s, leader, made.id, "已办理", "workbench.supervision_end")
+            outcomes.append("ended")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=end) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict", "ended"]
+    with transaction() as s:
+        assert [h.code for h in workflow.history(s, c.id)].count("supervise_end") == 1
