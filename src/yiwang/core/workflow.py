@@ -237,8 +237,8 @@ def target(
         here = spec.states[c.state].label
         raise Conflict(f"该{spec.subject.label}当前环节为「{here}」，不能{t.label if t else '执行该操作'}")
     v = view(session, c)
-    sups = frozenset(s.supervisor_user_id for s in repo.supervisions(session, c.id, active_only=True))
-    return TransitionTarget(c, spec, code, v.facts(sups))
+    active = repo.supervisions(session, c.id, active_only=True) if c.supervised else []
+    return TransitionTarget(c, spec, code, v.facts(frozenset(s.supervisor_user_id for s in active)))
 
 
 def _inputs(t: Transition, comment: str | None, reason: str | None, attachments: list[Any] | None) -> None:
