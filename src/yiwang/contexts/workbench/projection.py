@@ -27,9 +27,12 @@ def case_task_id(case_id: int, escalation_level: int = 0) -> str:
     return str(uuid.uuid5(_NS, name))
 
 
-def _put(session: Session, task_id: str, at: datetime, **values: Any) -> Task:
-    """Create or update a task from an event; an event older than the task's last is ignored."""
-    t = repo.task(session, task_id)
+def _put(
+    session: Session, task_id: str, at: datetime, known: dict[str, Task] | None = None, **values: Any
+) -> Task:
+    """Create or update a task from an event; an event older than the task's last is ignored.
+    `known`: the rows of the task's case, already read (a task not among them does not exist)."""
+    t = known.get(task_id) if known is not None else repo.task(session, task_id)
     if t is None:
         t = Task(id=task_id, created_at=at, **values)
         t.updated_at = at
@@ -59,16 +62,17 @@ def _case(session: Session, e: CaseEvent, at: datetime) -> None:
     status = "open" if waiting else "done"
     own = {**common, "kind": "case", "state": e.state, "state_label": e.state_label, "status": status,
            "closed_at": None if waiting else at, **(_assign(e.assignee) if e.assignee else {})}  # fmt: skip
-    if waiting or repo.task(session, case_task_id(e.case_id)) is not None:
-        _put(session, case_task_id(e.case_id), at, **own)
+    known = {t.id: t for t in repo.tasks_of_case(session, e.case_id)}  # the case's own and escalation tasks
+    if waiting or case_task_id(e.case_id) in known:
+        _put(session, case_task_id(e.case_id), at, known, **own)
     wanted = {x.level: x for x in e.escalated_to}
-    for t in repo.tasks_of_case(session, e.case_id):  # escalations no longer wanted are done
+    for t in known.values():  # escalations no longer wanted are done
         if t.kind == "escalation" and t.status == "open" and t.changes <= e.changes:
             level = next((lv for lv in wanted if case_task_id(e.case_id, lv) == t.id), None)
             if level is None:
                 t.status, t.closed_at, t.changes, t.updated_at = "done", at, e.changes, at
     for level, x in wanted.items():
-        _put(session, case_task_id(e.case_id, level), at, **{
+        _put(session, case_task_id(e.case_id, level), at, known, **{
             **common, "kind": "escalation", "state": f"escalation_{level}", "state_label": x.label,
             "status": "open", "closed_at": None, **_assign(x.assignee), "title": f"督办：{e.title}",
         })  # fmt: skip
