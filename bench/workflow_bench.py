@@ -311,7 +311,7 @@ def report(res: dict[str, Any], args: argparse.Namespace) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cases", type=int, default=4000, help="cases started before the runs")
+    ap.add_argument("--cases", type=int, default=2000, help="cases started before the runs")
     ap.add_argument("--threads", default="1,8", help="comma-separated thread-pool sizes")
     ap.add_argument("--rounds", type=int, default=5, help="rounds, arms rotating (>= 5)")
     ap.add_argument("--seconds", type=float, default=5.0, help="length of each arm's run")
