@@ -1,5 +1,6 @@
 """The to-do page (`GET /workbench/tasks`) of a member of staff whose department has 10,000
-open tasks, on a real `yiwang serve` (one worker, PostgreSQL), logged in through the form.
+open tasks, on a real `yiwang serve` (one worker unless --workers, PostgreSQL), logged in
+through the form.
 
 Set-up (not timed; --keep-db / --reuse-db keep it for the next run): the small demo city,
 then --tasks sharing requests of 西湖区不动产登记中心 (budongchan) for 杭州市民政局's marriage
@@ -106,7 +107,9 @@ def _overdue(case_ids: list[int]) -> int:
     with transaction() as s:
         p = {"p": past, "ids": case_ids}
         s.execute(text("UPDATE workflow_case SET due_at = :p WHERE id = ANY(:ids)"), p)
-        s.execute(text("UPDATE workflow_timer SET due_at = :p WHERE case_id = ANY(:ids) AND kind != 'warning'"), p)
+        s.execute(
+            text("UPDATE workflow_timer SET due_at = :p WHERE case_id = ANY(:ids) AND kind != 'warning'"), p
+        )
         s.execute(text("DELETE FROM workflow_timer WHERE case_id = ANY(:ids) AND kind = 'warning'"), p)
     fired = 0
     while n := workflow_timers.run_timers():
@@ -148,7 +151,9 @@ def setup_worker(tasks: int, overdue: int, supervised: int) -> dict[str, Any]:
     t = time.perf_counter()
     _supervise(big[tasks // 2 : tasks // 2 + supervised])
     times["supervise_s"] = time.perf_counter() - t
-    analyze("task", "workflow_case", "workflow_step", "workflow_timer", "workflow_supervision", "sharing_request")
+    analyze(
+        "task", "workflow_case", "workflow_step", "workflow_timer", "workflow_supervision", "sharing_request"
+    )
     from yiwang.core.audit_sealer import seal_all
 
     seal_all()  # the set-up's audit records, linked now rather than by the server while it is measured
@@ -183,12 +188,16 @@ def _login(base: str, username: str) -> dict[str, str]:
         page = c.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert token, page.text[:300]
-        r = c.post("/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token.group(1)})
+        r = c.post(
+            "/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token.group(1)}
+        )
         assert r.status_code == 303, (r.status_code, r.text[:300])
         return dict(c.cookies.items())
 
 
-def _load(base: str, cookies: dict[str, str], path: str, clients: int, seconds: float, expect: str) -> dict[str, Any]:
+def _load(
+    base: str, cookies: dict[str, str], path: str, clients: int, seconds: float, expect: str
+) -> dict[str, Any]:
     import httpx2
 
     latencies: list[list[float]] = [[] for _ in range(clients)]
@@ -230,6 +239,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=4.0, help="length of one arm's run")
     ap.add_argument("--warmup", type=float, default=2.0, help="seconds of load on each arm before measuring")
     ap.add_argument("--arms", default=",".join(ARMS), help=f"comma-separated subset of {', '.join(ARMS)}")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the server")
     ap.add_argument("--port", type=int, default=18410)
     ap.add_argument("--pg-server", default=PG_SERVER)
     ap.add_argument("--db-name", default="yiwang_bench_todo")
@@ -244,10 +254,16 @@ def main() -> None:
     url, created = prepare_db(args)
     totals = {"tasks": _sql(url, "SELECT count(*) FROM task t JOIN user_account u ON u.username = 'minzheng' "
                                  "WHERE t.status = 'open' AND t.assignee_department_id = u.department_id")}  # fmt: skip
-    results: dict[str, Any] = {"machine": note, "command": cmd, "args": vars(args), "totals": totals, "runs": []}
+    results: dict[str, Any] = {
+        "machine": note,
+        "command": cmd,
+        "args": vars(args),
+        "totals": totals,
+        "runs": [],
+    }
     try:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        with Server(url, args.port, 1, True, RESULTS / "yiwang_bench_todo.log", None) as server:
+        with Server(url, args.port, args.workers, True, RESULTS / "yiwang_bench_todo.log", None) as server:
             server.wait_ready()
             cookies = {BIG_USER: _login(server.base, BIG_USER), SMALL_USER: _login(server.base, SMALL_USER)}
             expect = {"": ""}
