@@ -101,7 +101,9 @@ def _templates(case_id: int) -> dict[str, Any]:
         one = lambda q: dict(s.execute(text(q), {"c": case_id}).mappings().one())  # noqa: E731
         step = one("SELECT * FROM workflow_step WHERE case_id = :c ORDER BY seq DESC LIMIT 1")
         rec = one("SELECT * FROM audit_record WHERE target_type = 'bench_case' ORDER BY id DESC LIMIT 1")
-        event = one("SELECT * FROM event_outbox WHERE type = 'yiwang.bench.case.note' ORDER BY id DESC LIMIT 1")
+        event = one(
+            "SELECT * FROM event_outbox WHERE type = 'yiwang.bench.case.note' ORDER BY id DESC LIMIT 1"
+        )
     return {"step": step, "audit": rec, "event": event}
 
 
@@ -202,7 +204,9 @@ def _seal() -> dict[str, float]:
     return {"sealed": rows, "seal_s": time.perf_counter() - t0}
 
 
-def _arm(arm: str, threads: int, seconds: float, slices: list[list[int]], tpl: dict[str, Any]) -> dict[str, Any]:
+def _arm(
+    arm: str, threads: int, seconds: float, slices: list[list[int]], tpl: dict[str, Any]
+) -> dict[str, Any]:
     from yiwang.core import events_dispatch, workflow
 
     after = _sql("SELECT coalesce(max(id), 0) FROM event_outbox")[0]
