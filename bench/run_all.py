@@ -1,10 +1,12 @@
-"""Run every benchmark (`make bench`). Defaults finish in roughly ten minutes on 2 cores;
+"""Run every benchmark (`make bench`). Defaults finish in roughly twenty-five minutes on 2 cores;
 --full repeats the configuration recorded in docs/benchmarks.md (about an hour).
 
     .venv/bin/python bench/run_all.py                 # quick: 50k-person slice, district lookup
     .venv/bin/python bench/run_all.py --full          # as in docs/benchmarks.md
     .venv/bin/python bench/run_all.py --only lookup --rounds 7
     .venv/bin/python bench/run_all.py --only exchange
+    .venv/bin/python bench/run_all.py --only workflow
+    .venv/bin/python bench/run_all.py --only todo
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from _common import BENCH
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=("seed", "lookup", "exchange"), help="run one benchmark")
+    ap.add_argument(
+        "--only", choices=("seed", "lookup", "exchange", "workflow", "todo"), help="run one benchmark"
+    )
     ap.add_argument("--full", action="store_true", help="the configuration recorded in docs/benchmarks.md")
     ap.add_argument("--rounds", type=int, default=5, help="alternating rounds per measurement (>= 5)")
     args = ap.parse_args()
@@ -35,10 +39,17 @@ def main() -> int:
     both = args.only is None
     lookup = ["--size", size, *lookup, *(["--keep-db"] if both else [])]
     exchange = ["--size", size, "--connections", "32", "--reuse-db", "--drop-db", *rounds]
+    quick = [] if args.full else ["--seconds", "3"]
     plan = [
         ("seed", BENCH / "seed_bench.py", seed),
         ("lookup", BENCH / "lookup_bench.py", lookup),
         ("exchange", BENCH / "exchange_bench.py", exchange),
+        ("workflow", BENCH / "workflow_bench.py", [*rounds, *quick]),
+        (
+            "todo",
+            BENCH / "todo_bench.py",
+            [*rounds, *([] if args.full else ["--seconds", "2", "--warmup", "1"])],
+        ),
     ]
     status = 0
     for name, script, extra in plan:

@@ -205,6 +205,20 @@ def test_an_extension_after_the_deadline_ends_the_overdue_state_and_its_escalati
     assert kinds == ["escalation", "escalation", "overdue", "warning"]  # the new deadline's, all of them
 
 
+def test_a_self_loop_keeps_its_running_clock_and_the_same_timer_rows(spec, clock) -> None:
+    c = _start()
+    with transaction() as s:
+        before = [(t.id, t.kind, t.level, t.due_at) for t in repo.timers(s, c.id)]
+    clock[0] = T0 + timedelta(hours=3)
+    noted = _fire(staff(1, OFFICE), c.id, "note", comment="材料已核对")
+    claimed = _fire(staff(1, OFFICE), c.id, "claim")
+    with transaction() as s:
+        after = [(t.id, t.kind, t.level, t.due_at) for t in repo.timers(s, c.id)]
+    assert len(before) == 4 and after == before  # the very rows: nothing deleted and written again
+    assert noted.due_at == claimed.due_at == c.due_at and claimed.warn_at == c.warn_at
+    assert claimed.assignee_user_id == 1 and claimed.revision == 2
+
+
 def test_urgency_and_working_hours_choose_the_deadline(spec, clock) -> None:
     c = _start(urgency="urgent")
     assert local(c.due_at) == T0 + timedelta(hours=4)

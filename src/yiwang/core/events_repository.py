@@ -80,6 +80,8 @@ def finish_dispatch(session: Session, done: Sequence[int], failed: dict[int, tup
 
 
 def attempts(session: Session, ids: Sequence[int]) -> dict[int, int]:
+    if not ids:  # the usual dispatch: nothing failed, nothing to ask
+        return {}
     rows = session.execute(
         select(OutboxEvent.id, OutboxEvent.dispatch_attempts).where(OutboxEvent.id.in_(ids))
     )

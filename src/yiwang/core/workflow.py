@@ -139,6 +139,9 @@ def _enter(session: Session, spec: Definition, c: WorkflowCase, state: str, now:
            assignee: tuple[int | None, int | None, tuple[str, ...]] | None) -> dict[str, Any]:  # fmt: skip
     """Put the case into `state`; returns what changed about its deadline (for the history)."""
     s = spec.states[state]
+    # a self-loop with its clock running (a note, a claim): the state's timers stand as they are
+    keeps_timers = c.state == state and c.clock == spec.clock_of(state) and c.due_at is not None \
+        and c.paused_at is None and s.runs  # fmt: skip
     c.state, c.state_entered_at = state, now
     before = c.due_at
     if s.kind == "terminal":
@@ -149,6 +152,8 @@ def _enter(session: Session, spec: Definition, c: WorkflowCase, state: str, now:
     if assignee is not None:
         c.assignee_user_id, c.assignee_department_id = assignee[0], assignee[1]
         c.assignee_roles = " ".join(assignee[2])
+    if keeps_timers:
+        return {}
     repo.clear_timers(session, c.id)
     if s.kind == "paused":
         if c.clock is not None and c.paused_at is None:
@@ -265,8 +270,8 @@ def target(
 
 
 def _facts(session: Session, c: WorkflowCase) -> Facts:
-    sups = frozenset(s.supervisor_user_id for s in repo.supervisions(session, c.id, active_only=True))
-    return view(session, c).facts(sups)
+    active = repo.supervisions(session, c.id, active_only=True) if c.supervised else []
+    return view(session, c).facts(frozenset(s.supervisor_user_id for s in active))
 
 
 def _locked(session: Session, t: TransitionTarget) -> TransitionTarget:

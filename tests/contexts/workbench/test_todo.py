@@ -6,14 +6,17 @@ list; and the list rebuilt from the events is the same."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from tests.conftest import csrf_of
 from tests.contexts.exchange.helpers import MARRIAGE
 from tests.workflow_helpers import make_overdue
-from yiwang.contexts.workbench import projection
+from yiwang.contexts.workbench import actions, projection
 from yiwang.contexts.workbench import repository as repo
-from yiwang.core.db import transaction
+from yiwang.contexts.workbench.models import Task
+from yiwang.core.actor import Actor
+from yiwang.core.db import transaction, utcnow
 
 
 def _request(consumer: Any, purpose: str = "办理不动产转移登记时核验婚姻状况") -> dict[str, Any]:
@@ -247,3 +250,43 @@ def test_two_changes_of_one_task_at_once_keep_the_list_and_the_answers_agreeing(
         seen = [e.data["changes"] for e in _outbox(s, f"task/{task['id']}")]
     # one after the other: both changes (title, then the close), or the close and then the title refused
     assert seen in ([1, 2, 3], [1, 2]) and (len(seen) == 3 or any("已办结" in str(r) for r in results))
+
+
+def test_the_counts_and_filter_choices_come_from_one_pass_over_the_list() -> None:
+    """`summary` gives what a count per figure and a query per filter gave: the open, overdue
+    and supervised figures, each source, state and urgency once; a filtered page counts its matches."""
+    from sqlalchemy import delete
+
+    dept, now = 990_001, utcnow()
+    rows = [("test.a", "乙来源", "待审批", "normal", "普通", False, False, "open"),
+            ("test.a", "乙来源", "待审批", "urgent", "特急", True, False, "open"),
+            ("test.b", "甲来源", "待补正", "normal", "普通", False, True, "open"),
+            ("client:x", "甲来源", "", "normal", "普通", False, False, "open"),
+            ("test.c", "丙来源", "已办结", "urgent", "特急", True, True, "done")]  # fmt: skip
+    with transaction() as s:
+        for n, (source, label, state, urgency, urgency_label, overdue, supervised, status) in enumerate(rows):
+            repo.add(s, Task(id=f"summary-{n}", kind="case", source=source, source_label=label, title=f"任务 {n}",
+                             url="/t", state=state, state_label=state, assignee_department_id=dept, assignee_roles="",
+                             region_code="330106", urgency=urgency, urgency_label=urgency_label,
+                             due_at=now + timedelta(days=-1 if overdue else 3), paused=False, overdue=overdue,
+                             supervised=supervised, status=status, changes=0, created_at=now, updated_at=now))  # fmt: skip
+    try:
+        who = repo.Mine(None, dept, frozenset({"dept_staff"}))
+        staff = Actor(kind="user", id=990_001, name="测试", roles=frozenset({"dept_staff"}), region_code="330106",
+                      department_id=dept)  # fmt: skip
+        with transaction() as s:
+            summary = repo.summary(s, who, now)
+            assert (
+                (summary.open, summary.overdue, summary.supervised) == repo.counts(s, who, now) == (4, 1, 1)
+            )
+            assert summary.sources == [("test.a", "乙来源"), ("client:x", "甲来源"), ("test.b", "甲来源")]
+            assert summary.states == ["待审批", "待补正"]
+            assert summary.urgencies == [("normal", "普通"), ("urgent", "特急")]
+            page = actions.todo_page(s, staff, repo.Filters())
+            assert page.total == 4 and len(page.rows) == 4 and page.counts == actions.Counts(4, 1, 1)
+            urgent = actions.todo_page(s, staff, repo.Filters(urgency="urgent"))
+            assert urgent.total == 1 and urgent.counts.open == 4 and urgent.sources == summary.sources
+            assert actions.todo_page(s, staff, repo.Filters(due="overdue")).total == 1
+    finally:
+        with transaction() as s:
+            s.execute(delete(Task).where(Task.assignee_department_id == dept))

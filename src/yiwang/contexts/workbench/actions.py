@@ -76,8 +76,8 @@ def todo_page(session: Session, actor: Actor, filters: repo.Filters, page: int =
     who, now = _mine(actor), utcnow()
     today = local_day(now)
     page = max(page, 1)
-    rows, total = repo.page(session, who, filters, now, _day_end(today), _day_end(today + timedelta(days=7)),
-                            PAGE_SIZE, (page - 1) * PAGE_SIZE)  # fmt: skip
+    day_end, week_end = _day_end(today), _day_end(today + timedelta(days=7))
+    rows = repo.page(session, who, filters, now, day_end, week_end, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     case_views = workflow.cases(
         session, [t.case_id for t in rows if t.case_id is not None and t.kind == "case"]
     )
@@ -86,9 +86,12 @@ def todo_page(session: Session, actor: Actor, filters: repo.Filters, page: int =
         v = case_views.get(t.case_id or 0) if t.kind == "case" else None
         out.append(Row(t, [c for c in workflow.choices(session, actor, v) if c.in_place] if v else [],
                        v.revision if v else None))  # fmt: skip
-    sources, states, urgencies = repo.facets(session, who)
-    return TodoPage(out, total, page, max(1, -(-total // PAGE_SIZE)), Counts(*repo.counts(session, who, now)),
-                    sources, states, urgencies, filters, now)  # fmt: skip
+    summary = repo.summary(session, who, now)
+    unfiltered = filters == repo.Filters()  # the list is all of them: no second pass to count it
+    total = summary.open if unfiltered else repo.matching(session, who, filters, now, day_end, week_end)
+    return TodoPage(out, total, page, max(1, -(-total // PAGE_SIZE)),
+                    Counts(summary.open, summary.overdue, summary.supervised), summary.sources, summary.states,
+                    summary.urgencies, filters, now)  # fmt: skip
 
 
 @dataclass(frozen=True)

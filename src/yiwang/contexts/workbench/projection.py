@@ -27,9 +27,12 @@ def case_task_id(case_id: int, escalation_level: int = 0) -> str:
     return str(uuid.uuid5(_NS, name))
 
 
-def _put(session: Session, task_id: str, at: datetime, **values: Any) -> Task:
-    """Create or update a task from an event; an event older than the task's last is ignored."""
-    t = repo.task(session, task_id)
+def _put(
+    session: Session, task_id: str, at: datetime, known: dict[str, Task] | None = None, **values: Any
+) -> Task:
+    """Create or update a task from an event; an event older than the task's last is ignored.
+    `known`: the rows of the task's case, already read (a task not among them does not exist)."""
+    t = known.get(task_id) if known is not None else repo.task(session, task_id)
     if t is None:
         t = Task(id=task_id, created_at=at, **values)
         t.updated_at = at
@@ -52,7 +55,8 @@ def _case(session: Session, e: CaseEvent, at: datetime) -> None:
     """The case's own task (its row kept once the case no longer waits: a done row is the
     high-water mark that an older event, delivered late, is checked against) and one task per
     escalation level it reached."""
-    mark = repo.task(session, case_task_id(e.case_id))
+    known = {t.id: t for t in repo.tasks_of_case(session, e.case_id)}  # the case's own and escalation tasks
+    mark = known.get(case_task_id(e.case_id))
     if mark is not None and mark.changes > e.changes:
         return  # an older snapshot of the case than the list already shows
     common = {
@@ -62,19 +66,16 @@ def _case(session: Session, e: CaseEvent, at: datetime) -> None:
         "supervised": e.supervised, "changes": e.changes, "client_id": None, "external_id": None,
     }  # fmt: skip
     waiting = e.assignee is not None and not e.closed
-    _put(session, case_task_id(e.case_id), at, **common, kind="case", state=e.state, state_label=e.state_label,
-         status="open" if waiting else "done", closed_at=None if waiting else at,
+    _put(session, case_task_id(e.case_id), at, known, **common, kind="case", state=e.state,
+         state_label=e.state_label, status="open" if waiting else "done", closed_at=None if waiting else at,
          **_assign(e.assignee or CaseAssignee()))  # fmt: skip
     wanted = {x.level: x for x in e.escalated_to}
-    for t in repo.tasks_of_case(session, e.case_id):  # escalations no longer wanted are done
-        if (
-            t.kind == "escalation"
-            and t.status == "open"
-            and t.id not in {case_task_id(e.case_id, lv) for lv in wanted}
-        ):
+    still = {case_task_id(e.case_id, lv) for lv in wanted}
+    for t in known.values():  # escalations no longer wanted are done
+        if t.kind == "escalation" and t.status == "open" and t.id not in still:
             t.status, t.closed_at, t.changes, t.updated_at = "done", at, e.changes, at
     for level, x in wanted.items():
-        _put(session, case_task_id(e.case_id, level), at, **{
+        _put(session, case_task_id(e.case_id, level), at, known, **{
             **common, "kind": "escalation", "state": f"escalation_{level}", "state_label": x.label,
             "status": "open", "closed_at": None, **_assign(x.assignee), "title": f"督办：{e.title}",
         })  # fmt: skip

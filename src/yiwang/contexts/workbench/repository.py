@@ -97,36 +97,61 @@ def _filtered(who: Mine, f: Filters, now: datetime, day_end: datetime, week_end:
 
 
 def page(session: Session, who: Mine, f: Filters, now: datetime, day_end: datetime, week_end: datetime,
-         limit: int, offset: int) -> tuple[list[Task], int]:  # fmt: skip
-    """One page of the open tasks, the most urgent deadline first, and how many match."""
+         limit: int, offset: int) -> list[Task]:  # fmt: skip
+    """One page of the open tasks, the most urgent deadline first."""
     q = _filtered(who, f, now, day_end, week_end)
-    rows = session.scalars(q.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
-                           .limit(limit).offset(offset))  # fmt: skip
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    return list(rows), int(total)
+    return list(session.scalars(q.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
+                                .limit(limit).offset(offset)))  # fmt: skip
+
+
+def matching(
+    session: Session, who: Mine, f: Filters, now: datetime, day_end: datetime, week_end: datetime
+) -> int:
+    """How many open tasks the filters match."""
+    q = _filtered(who, f, now, day_end, week_end)
+    return int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
+
+
+def _overdue(now: datetime) -> ColumnElement[bool]:
+    return or_(Task.overdue, and_(Task.due_at < now, Task.paused.is_(False)))
 
 
 def counts(session: Session, who: Mine, now: datetime) -> tuple[int, int, int]:
     """(open, overdue, under 督办) of a member of staff's list, in one pass."""
-    overdue = or_(Task.overdue, and_(Task.due_at < now, Task.paused.is_(False)))
     row = session.execute(
-        select(func.count(), func.sum(case((overdue, 1), else_=0)), func.sum(case((Task.supervised, 1), else_=0)))
+        select(func.count(), func.sum(case((_overdue(now), 1), else_=0)), func.sum(case((Task.supervised, 1), else_=0)))
         .where(Task.status == "open", _mine(who))
     ).one()  # fmt: skip
     return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
 
 
-def facets(session: Session, who: Mine) -> tuple[list[tuple[str, str]], list[str], list[tuple[str, str]]]:
-    """The sources, states and urgencies present in the list (for the filter choices)."""
-    base = select(Task).where(Task.status == "open", _mine(who)).subquery()
-    sources = session.execute(
-        select(base.c.source, base.c.source_label).distinct().order_by(base.c.source_label)
-    )
-    states = session.scalars(select(base.c.state_label).distinct().order_by(base.c.state_label))
-    urgencies = session.execute(
-        select(base.c.urgency, base.c.urgency_label).distinct().order_by(base.c.urgency)
-    )
-    return [(r[0], r[1]) for r in sources], [s for s in states if s], [(r[0], r[1]) for r in urgencies]
+@dataclass(frozen=True)
+class Summary:
+    """What the to-do page shows above the list: the counts, and the sources, states and
+    urgencies present in it (the filter choices, each sorted by code point)."""
+
+    open: int
+    overdue: int
+    supervised: int
+    sources: list[tuple[str, str]]
+    states: list[str]
+    urgencies: list[tuple[str, str]]
+
+
+def summary(session: Session, who: Mine, now: datetime) -> Summary:
+    """The counts and the filter choices of a member of staff's list, in one pass over it (a
+    department's list may hold thousands of tasks: one scan, not one per figure)."""
+    groups = (Task.source, Task.source_label, Task.state_label, Task.urgency, Task.urgency_label)
+    rows = session.execute(
+        select(*groups, func.count(), func.sum(case((_overdue(now), 1), else_=0)),
+               func.sum(case((Task.supervised, 1), else_=0)))
+        .where(Task.status == "open", _mine(who)).group_by(*groups)
+    ).all()  # fmt: skip
+    return Summary(
+        sum(int(r[5]) for r in rows), sum(int(r[6] or 0) for r in rows), sum(int(r[7] or 0) for r in rows),
+        sorted({(r[0], r[1]) for r in rows}, key=lambda x: (x[1], x[0])), sorted({r[2] for r in rows if r[2]}),
+        sorted({(r[3], r[4]) for r in rows}),
+    )  # fmt: skip
 
 
 def open_case_ids(session: Session, who: Mine, source: str, limit: int) -> list[int]:
