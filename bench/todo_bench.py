@@ -129,7 +129,7 @@ def _supervise(case_ids: list[int]) -> None:
 
 
 def setup_worker(tasks: int, overdue: int, supervised: int) -> dict[str, Any]:
-    from yiwang.cli import import_contexts
+    from yiwang.contexts import load as import_contexts
     from yiwang.core import migrations
     from yiwang.core.db import analyze
     from yiwang.demo import seed_demo

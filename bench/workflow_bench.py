@@ -68,7 +68,7 @@ def _staff(k: int) -> Any:
 
 def _setup(count: int) -> list[int]:
     """Register the definition and start `count` cases (projected into the to-do list inline)."""
-    from yiwang.cli import import_contexts
+    from yiwang.contexts import load as import_contexts
     from yiwang.core import workflow
     from yiwang.core.actor import SYSTEM
     from yiwang.core.db import transaction

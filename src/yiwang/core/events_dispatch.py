@@ -74,10 +74,31 @@ def dispatch(seqs: Sequence[int]) -> DispatchReport:
 
 
 def _run(sub: events.Subscriber, batch: list[events.Event], report: DispatchReport) -> None:
+    """A subscriber's batch in one transaction: one statement marks every event it has not
+    handled yet, then its handler runs on those, in order. If a handler fails, the whole batch
+    is rolled back and done again one event at a time (`_one_by_one`), so that only the
+    failing event waits for its retry."""
     try:
         with transaction() as s:
             # One batch of a subscriber at a time across processes: two batches that overlap would
             # each hold rows the other's handler wants (a deadlock), or apply events out of order.
+            repo.lock_consumer(s, sub.name)
+            fresh = repo.mark_handled_many(s, sub.name, [e.seq for e in batch], utcnow())
+            for e in batch:
+                if e.seq in fresh:
+                    sub.handler(s, e)
+            s.flush()
+    except Exception:
+        log.info("subscriber %s: a batch of %d failed, doing it one event at a time", sub.name, len(batch))
+        _one_by_one(sub, batch, report)
+        return
+    report.handled += len(fresh)
+    report.skipped += len(batch) - len(fresh)
+
+
+def _one_by_one(sub: events.Subscriber, batch: list[events.Event], report: DispatchReport) -> None:
+    try:
+        with transaction() as s:
             repo.lock_consumer(s, sub.name)
             for e in batch:
                 savepoint = s.begin_nested()

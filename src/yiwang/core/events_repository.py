@@ -66,6 +66,17 @@ def mark_handled(session: Session, consumer: str, seq: int, now: datetime) -> bo
     return session.execute(stmt.returning(EventHandled.event_seq)).first() is not None
 
 
+def mark_handled_many(session: Session, consumer: str, seqs: Sequence[int], now: datetime) -> set[int]:
+    """`mark_handled` for a batch in one statement: the events this consumer had not handled yet."""
+    if not seqs:
+        return set()
+    dialect = session.get_bind().dialect.name
+    rows = [{"consumer": consumer, "event_seq": seq, "handled_at": now} for seq in seqs]
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt: Any = insert(EventHandled).values(rows).on_conflict_do_nothing().returning(EventHandled.event_seq)
+    return {int(r[0]) for r in session.execute(stmt)}
+
+
 def finish_dispatch(session: Session, done: Sequence[int], failed: dict[int, tuple[str, datetime]]) -> None:
     """Done events leave the work list; failed ones wait until their retry time."""
     if done:
