@@ -96,7 +96,9 @@ def test_a_request_on_the_engine_with_deadline_supervision_supplement_notificati
     tab.goto("/workbench/tasks")
     row = _task_row(tab, href)
     assert "待审批" in row.inner_text() and re.search(r"\d{4}-\d\d-\d\d 23:59", row.inner_text())
-    assert page.locator(".topbar .nav-badge").first.inner_text().strip() != ""
+    badge = page.locator(".topbar .nav-badge[title]").first  # htmx loads it after the page
+    badge.wait_for()
+    assert badge.inner_text().strip() != ""
     tab.screenshot("story-1-provider-todo")
 
     # 3. a leader puts it under 督办
