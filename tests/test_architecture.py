@@ -11,7 +11,7 @@ import yiwang
 from yiwang.core import authz
 
 SRC = Path(yiwang.__file__).parent
-ACTION_MODULES = sorted(p for p in (SRC / "contexts").rglob("actions*.py"))
+ACTION_MODULES = sorted(p for p in (SRC / "contexts").rglob("*actions*.py"))
 
 
 def _public_functions(path: Path) -> list[ast.FunctionDef]:
@@ -148,7 +148,7 @@ def test_every_policy_target_class_has_a_chinese_name() -> None:
     from yiwang.core import labels
 
     unnamed = []
-    for path in (SRC / "contexts").rglob("policies.py"):
+    for path in (SRC / "contexts").rglob("*policies.py"):
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.ClassDef) and node.name.endswith(("Target", "Subject")):
                 kind = labels.object_type_of(type(node.name, (), {})())
