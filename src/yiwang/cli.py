@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -16,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 from yiwang.core.actor import SYSTEM
-from yiwang.core.errors import DomainError, ValidationFailed
+from yiwang.core.errors import DomainError, FieldError, ValidationFailed
 from yiwang.core.workdays import SHANGHAI
 from yiwang.settings import Settings, get_settings
 
@@ -66,6 +67,7 @@ audit_app = typer.Typer(help="tamper-evident audit log")
 jobs_app = typer.Typer(help="periodic jobs: audit sealing, case deadlines, events, webhooks, email and SMS")
 events_app = typer.Typer(help="the event outbox: tail, replay, relay to NATS, list the types")
 tasks_app = typer.Typer(help="the one to-do list (统一待办)")
+hotline_app = typer.Typer(help="12345 hotline: the category model (分类建议)")
 for sub, name in (
     (tasks_app, "tasks"),
     (events_app, "events"),
@@ -75,6 +77,7 @@ for sub, name in (
     (client_app, "client"),
     (audit_app, "audit"),
     (jobs_app, "jobs"),
+    (hotline_app, "hotline"),
 ):
     app.add_typer(sub, name=name)
 
@@ -358,3 +361,37 @@ def tasks_rebuild() -> None:
     with transaction() as s:
         seen = rebuild(s)
     typer.echo(f"to-do list rebuilt from {seen} events")
+
+
+@hotline_app.command("train")
+def hotline_train(
+    data: Annotated[
+        Path | None, typer.Option(help="labelled JSONL (subject, body, label); default ../shared/data/")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="artifact to write; default the one shipped in the package")
+    ] = None,
+    recipe: Annotated[str, typer.Option(help="full or baseline")] = "full",
+    limit: Annotated[int | None, typer.Option(min=10, help="train on the first N messages only")] = None,
+) -> None:
+    """Train the hotline category model reproducibly (fixed seeds) and write its artifact."""
+    from yiwang.contexts.workbench import hotline_classifier as hc
+    from yiwang.contexts.workbench import hotline_training as ht
+
+    if recipe not in ht.RECIPES:
+        raise ValidationFailed(
+            "训练参数有误",
+            [FieldError("--recipe", f"未知的训练方案：{recipe}（可选：{'、'.join(ht.RECIPES)}）")],
+        )
+    path = data or ht.DEFAULT_DATA
+    if not path.is_file():
+        raise ValidationFailed("训练参数有误", [FieldError("--data", f"找不到训练数据文件：{path}")])
+    messages = ht.read_jsonl(path)[:limit]
+    target = out or hc.ARTIFACT
+    fitted = ht.fit(messages, ht.RECIPES[recipe])
+    ht.save(fitted, target)
+    size = target.stat().st_size
+    typer.echo(
+        f"trained {recipe} on {len(messages)} messages, {len(fitted.classes)} classes, "
+        f"{fitted.weights.shape[0]} features; wrote {target} ({size / 1e6:.1f} MB)"
+    )
