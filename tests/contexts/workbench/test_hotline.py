@@ -198,3 +198,33 @@ def test_hot_topics_rank_clusters_of_recent_messages_by_place_and_topic(as_user:
     assert counts == sorted(counts, reverse=True) and counts[0] >= 3
     assert any("物业" in t["words"] for t in topics), topics
     assert as_user("citizen").get("/api/v1/hotline/hot-topics").status_code == 403
+
+
+def test_classify_gives_first_level_classes_best_first_and_the_routed_department(as_user: Any) -> None:
+    operator = as_user("rexian")
+    r = _post(operator, "/api/v1/hotline/classify", {"subject": WAGES["subject"], "body": WAGES["body"]})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    names = [c["name"] for c in out["categories"]]
+    confidences = [c["confidence"] for c in out["categories"]]
+    assert names[0] == "劳动和社会保障" and confidences == sorted(confidences, reverse=True)
+    assert out["department"] == "西湖区人力资源和社会保障局"  # the operator's district, by the routing table
+    r = _post(operator, "/api/v1/hotline/classify", {"subject": "滨江区一小学门口交通拥堵", "body": "上下学时段校门口车辆乱停，孩子过马路很危险",
+                                                     "region_code": "330108"})  # fmt: skip
+    assert r.json()["department"].startswith("滨江区"), r.json()
+    bad = _post(operator, "/api/v1/hotline/classify", {"subject": "", "body": "x" * 5001})
+    assert bad.status_code == 422 and {e["field"] for e in bad.json()["errors"]} == {"subject", "body"}
+    assert _post(as_user("citizen"), "/api/v1/hotline/classify", {"subject": "路灯不亮"}).status_code == 403
+
+
+def test_routing_takes_the_most_specific_rule_and_falls_back() -> None:
+    from yiwang.contexts.workbench.hotline_policies import Rule, route
+
+    rules = [Rule("城乡建设", "", "housing"), Rule("城乡建设/城市建设和市政管理", "", "urban_management"),
+             Rule("城乡建设/住房保障与房地产", "330108", "real_estate"), Rule("*", "", "government_service")]  # fmt: skip
+    assert route(rules, "城乡建设", "城市建设和市政管理", "330106").department_kind == "urban_management"
+    assert route(rules, "城乡建设", "住房保障与房地产", "330106").department_kind == "housing"
+    assert route(rules, "城乡建设", "住房保障与房地产", "330108").department_kind == "real_estate"
+    assert route(rules, "城乡建设", "", "330106").department_kind == "housing"
+    assert route(rules, "卫生计生", "医政监管", "330106").department_kind == "government_service"
+    assert route(rules[:3], "卫生计生", "", "330106") is None

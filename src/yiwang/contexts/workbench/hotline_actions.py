@@ -42,7 +42,7 @@ from yiwang.core.workflow_spec import Party
 
 HANDLER_ROLES = ("dept_staff", "leader")
 DUPLICATE_WINDOW = timedelta(days=30)
-DUPLICATE_THRESHOLD = 0.34
+DUPLICATE_THRESHOLD = 0.3
 SIMILAR_THRESHOLD = 0.12
 
 
@@ -104,10 +104,12 @@ def order_suggestions(session: Session, actor: Actor, subject: str, body: str, r
     authz.check(actor, "workbench.order_classify", None)
     cats = _scores(subject, body) if with_categories and (subject or body) else []
     dept = routed_department(session, cats[0].name, "", region_code) if cats else None
-    query = text.term_set(text.terms(subject, location))
+    query = text.shingles(subject)
     opens = repo.open_in_region(session, region_code, utcnow() - DUPLICATE_WINDOW)
     alike = [o for o in opens if text.same_place(region_code, location, o.region_code, o.location)]
-    dups = text.ranked(query, ((o.id, text.term_set(o.terms)) for o in alike), threshold=DUPLICATE_THRESHOLD)
+    dups = text.ranked(
+        query, ((o.id, text.shingles(o.subject)) for o in alike), threshold=DUPLICATE_THRESHOLD
+    )
     by_id = {o.id: o for o in alike}
     found = workflow.cases_of(session, cases.SUBJECT, [d.key for d in dups])
     duplicates = [Duplicate(id=d.key, subject=by_id[d.key].subject, location=by_id[d.key].location,

@@ -32,6 +32,17 @@ def terms(*texts: str) -> str:
     return " ".join(dict.fromkeys(w for t in texts for w in words(t)))
 
 
+_HAN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def shingles(*texts: str) -> frozenset[str]:
+    """Pairs of adjacent Chinese characters: robust to how a short subject is cut into words
+    (路灯不亮 and 路灯坏了不亮 share 路灯 and 不亮 whatever the segmenter makes of them)."""
+    return frozenset(
+        run[i : i + 2] for t in texts for run in _HAN.findall(t or "") for i in range(len(run) - 1)
+    )
+
+
 def term_set(stored: str) -> frozenset[str]:
     return frozenset(stored.split())
 
