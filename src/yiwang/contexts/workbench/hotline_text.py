@@ -107,10 +107,15 @@ class Cluster:
         return frozenset(self.counts)
 
     def label(self, n: int = 3) -> list[str]:
-        return [w for w, _ in sorted(self.counts.items(), key=lambda kv: (-kv[1], -len(kv[0]), kv[0]))[:n]]
+        """The most frequent words, a word inside one already chosen left out (乱收 of 乱收费)."""
+        out: list[str] = []
+        for w, _ in sorted(self.counts.items(), key=lambda kv: (-kv[1], -len(kv[0]), kv[0])):
+            if len(out) < n and not any(w in chosen or chosen in w for chosen in out):
+                out.append(w)
+        return out
 
 
-def clusters(messages: Iterable[tuple[int, str, frozenset[str]]], threshold: float = 0.28,
+def clusters(messages: Iterable[tuple[int, str, frozenset[str]]], threshold: float = 0.15,
              stop: frozenset[str] = frozenset()) -> list[Cluster]:  # fmt: skip
     """One pass, leader-follower: each message (id, district, topic words) joins the most alike
     cluster of its district (cosine to the cluster's words at least `threshold`), or starts one.
