@@ -5,6 +5,7 @@ hotline_actions_flow.py; hot topics in hotline_actions_topics.py."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -121,16 +122,29 @@ def order_suggestions(session: Session, actor: Actor, subject: str, body: str, r
                           department_id=dept.id if dept else None, duplicates=duplicates, similar=similar)  # fmt: skip
 
 
+_archive: dict[str, Any] = {}  # the past cases' word sets and idf, kept while the archive is unchanged
+_archive_lock = threading.Lock()
+
+
+def _past_index(session: Session) -> tuple[list[Any], list[frozenset[str]], dict[str, float]]:
+    stamp = repo.past_case_stamp(session)
+    with _archive_lock:
+        if _archive.get("stamp") != stamp:
+            past = repo.past_cases(session)
+            rows = [PastCase(id=p.id, subject=p.subject, body=p.body[:300], reply=p.reply, replied_at=p.replied_at,
+                             score=0.0) for p in past]  # fmt: skip
+            docs = [text.term_set(p.terms) for p in past]
+            _archive.update(stamp=stamp, rows=rows, docs=docs, idf=text.idf_of(docs))
+        return _archive["rows"], _archive["docs"], _archive["idf"]
+
+
 def similar_past(session: Session, subject: str, body: str, limit: int = 3) -> list[PastCase]:
-    past = repo.past_cases(session)
-    if not past or not (subject or body):
+    rows, docs, idf = _past_index(session)
+    if not rows or not (subject or body):
         return []
-    docs = [text.term_set(p.terms) for p in past]
     query = text.term_set(text.terms(subject, subject, body[:300]))
-    best = text.ranked(query, ((i, d) for i, d in enumerate(docs)), idf=text.idf_of(docs),
-                       threshold=SIMILAR_THRESHOLD, limit=limit)  # fmt: skip
-    return [PastCase(id=past[b.key].id, subject=past[b.key].subject, body=past[b.key].body[:300],
-                     reply=past[b.key].reply, replied_at=past[b.key].replied_at, score=b.score) for b in best]  # fmt: skip
+    best = text.ranked(query, enumerate(docs), idf=idf, threshold=SIMILAR_THRESHOLD, limit=limit)
+    return [rows[b.key].model_copy(update={"score": b.score}) for b in best]
 
 
 def _validated(session: Session, data: IntakeIn) -> tuple[Any, list[FieldError]]:

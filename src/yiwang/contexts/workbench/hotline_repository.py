@@ -129,6 +129,12 @@ def past_cases(session: Session, limit: int = 20000) -> list[HotlinePastCase]:
     return list(session.scalars(select(HotlinePastCase).order_by(HotlinePastCase.id).limit(limit)))
 
 
+def past_case_stamp(session: Session) -> tuple[int, int]:
+    """How many past cases there are and the newest id: changes whenever the archive does."""
+    n, top = session.execute(select(func.count(), func.max(HotlinePastCase.id))).one()
+    return int(n or 0), int(top or 0)
+
+
 def past_case_count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(HotlinePastCase)) or 0)
 
