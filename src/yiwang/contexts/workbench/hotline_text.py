@@ -119,7 +119,8 @@ def clusters(messages: Iterable[tuple[int, str, frozenset[str]]], threshold: flo
              stop: frozenset[str] = frozenset()) -> list[Cluster]:  # fmt: skip
     """One pass, leader-follower: each message (id, district, topic words) joins the most alike
     cluster of its district (cosine to the cluster's words at least `threshold`), or starts one.
-    Ranked by size, the larger first."""
+    Clusters of a district whose most frequent word is the same are then merged. Ranked by
+    size, the larger first."""
     by_region: dict[str, list[Cluster]] = {}
     for key, region, ws in messages:
         ws = ws - stop
@@ -136,6 +137,13 @@ def clusters(messages: Iterable[tuple[int, str, frozenset[str]]], threshold: flo
             by_region[region].append(best)
         best.members.append(key)
         best.counts.update(ws)
-    out = [c for cs in by_region.values() for c in cs]
+    merged: dict[tuple[str, str], Cluster] = {}  # then clusters of a district led by the same word are one
+    for cs in by_region.values():
+        for c in sorted(cs, key=lambda c: -len(c.members)):
+            key = (c.region_code, c.label(1)[0])
+            into = merged.setdefault(key, Cluster(c.region_code))
+            into.members += c.members
+            into.counts.update(c.counts)
+    out = list(merged.values())
     out.sort(key=lambda c: (-len(c.members), min(c.members)))
     return out
