@@ -79,7 +79,7 @@ SQL_BUILDERS = {"select", "update", "delete", "insert", "text", "func", "and_", 
 def test_sql_lives_only_in_repositories() -> None:
     offenders = []
     for path in (SRC / "contexts").rglob("*.py"):
-        if path.name in ("repository.py", "models.py"):
+        if path.name.endswith(("repository.py", "models.py")):  # hotline_repository.py too
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):

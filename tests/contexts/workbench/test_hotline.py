@@ -228,3 +228,17 @@ def test_routing_takes_the_most_specific_rule_and_falls_back() -> None:
     assert route(rules, "城乡建设", "", "330106").department_kind == "housing"
     assert route(rules, "卫生计生", "医政监管", "330106").department_kind == "government_service"
     assert route(rules[:3], "卫生计生", "", "330106") is None
+
+
+def test_the_hotline_pages_answer_whom_they_should(as_user: Any) -> None:
+    operator = as_user("rexian")
+    page = operator.get("/workbench/hotline?status=accepted")
+    assert page.status_code == 200 and "待派单" in page.text and "/workbench/hotline/orders/" in page.text
+    assert operator.get("/workbench/hotline/new").status_code == 200
+    tree = operator.get("/workbench/hotline/tree", params={"level1": "民政"})
+    assert tree.status_code == 200 and "社会救助" in tree.text
+    assert as_user("staff").get("/workbench/hotline/new").status_code == 403
+    leader = as_user("leader")
+    topics = leader.get("/workbench/hotline/topics?days=7")
+    assert topics.status_code == 200 and 'id="hl-topics-chart"' in topics.text
+    assert as_user("citizen").get("/workbench/hotline/topics").status_code == 403

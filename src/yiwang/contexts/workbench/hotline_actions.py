@@ -69,7 +69,7 @@ def routed_department(session: Session, level1: str, level2: str, region_code: s
     return None
 
 
-def centre_of(session: Session, actor: Actor, region_code: str) -> Any:
+def _centre_of(session: Session, actor: Actor, region_code: str) -> Any:
     if centre_staff(actor) and actor.department_id is not None:
         return identity.department(session, actor.department_id)
     for region in dict.fromkeys((region_code, region_code[:4] + "00")):
@@ -92,6 +92,13 @@ def order_classify(
     dept = routed_department(session, cats[0].name if cats else "", "", region)
     return ClassifyOut(categories=cats, department=dept.name if dept else None, department_id=dept.id if dept else None,
                        department_code=dept.code if dept else None)  # fmt: skip
+
+
+def _existing(session: Session, order_id: int, merged: bool = False) -> HotlineOrder:
+    o = repo.order(session, order_id)
+    if o is None or (o.merged_into_id is not None and not merged):
+        raise NotFound("工单不存在")
+    return o
 
 
 def _subject_target(o: HotlineOrder) -> OrderSubject:
@@ -188,7 +195,7 @@ def order_create(session: Session, actor: Actor, data: IntakeIn) -> OrderOut:
     if errors:
         raise ValidationFailed("请检查诉求信息", errors)
     dept = dept or routed_department(session, data.level1, data.level2, data.region_code)
-    centre = centre_of(session, actor, data.region_code)
+    centre = _centre_of(session, actor, data.region_code)
     o = _new_order(session, actor, data, dept, centre, "accepted")
     audit.record(session, actor, "workbench.order_create", "hotline_order", o.id,
                  detail={"channel": o.channel, "category": [o.level1, o.level2, o.level3],
@@ -209,9 +216,7 @@ def order_create(session: Session, actor: Actor, data: IntakeIn) -> OrderOut:
 
 def order_merge(session: Session, actor: Actor, into_id: int, data: IntakeIn) -> OrderOut:
     """A repeated message about an open order: recorded, and joined to that order (no new case)."""
-    into = repo.order(session, into_id)
-    if into is None or into.merged_into_id is not None:
-        raise NotFound("工单不存在")
+    into = _existing(session, into_id)
     authz.check(actor, "workbench.order_merge", _subject_target(into))
     if into.status in repo.DONE:
         raise ValidationFailed(
@@ -221,7 +226,7 @@ def order_merge(session: Session, actor: Actor, into_id: int, data: IntakeIn) ->
     if errors:
         raise ValidationFailed("请检查诉求信息", errors)
     dept = identity.department(session, into.department_id) if into.department_id else None
-    centre = centre_of(session, actor, data.region_code)
+    centre = _centre_of(session, actor, data.region_code)
     o = _new_order(session, actor, data, dept, centre, "merged")
     o.merged_into_id = into.id
     session.flush()
@@ -230,9 +235,7 @@ def order_merge(session: Session, actor: Actor, into_id: int, data: IntakeIn) ->
 
 
 def order_read(session: Session, actor: Actor, order_id: int) -> OrderOut:
-    o = repo.order(session, order_id)
-    if o is None:
-        raise NotFound("工单不存在")
+    o = _existing(session, order_id, merged=True)
     authz.check(actor, "workbench.order_read", _subject_target(o))
     return order_view(session, o)
 

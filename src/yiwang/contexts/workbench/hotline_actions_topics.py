@@ -34,7 +34,7 @@ def hot_topic_list(
     found = text.clusters(((o.id, o.region_code, text.term_set(text.terms(o.subject))) for o in rows),
                           stop=PLACE_WORDS)  # fmt: skip
     names: dict[str, str] = {}
-    out = []
+    out: list[HotTopic] = []
     for c in found:
         if len(c.members) < min_count or len(out) >= limit:
             continue

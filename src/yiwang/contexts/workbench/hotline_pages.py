@@ -73,7 +73,7 @@ def order_list_page(
     can_take = bool(actor.region_code) and bool(
         authz.decide(actor, "workbench.order_create", IntakeTarget(actor.region_code or ""))
     )
-    return _render(request, "workbench_hotline_orders.html", actor, rows=rows, status=status, can_take=can_take,
+    return _render(request, "workbench_hotline_orders.html", actor, rows=rows, tab=status if status in STATUS else "", can_take=can_take,
                    notice=NOTICES.get(notice, ""))  # fmt: skip
 
 

@@ -140,8 +140,7 @@ def clusters(messages: Iterable[tuple[int, str, frozenset[str]]], threshold: flo
     merged: dict[tuple[str, str], Cluster] = {}  # then clusters of a district led by the same word are one
     for cs in by_region.values():
         for c in sorted(cs, key=lambda c: -len(c.members)):
-            key = (c.region_code, c.label(1)[0])
-            into = merged.setdefault(key, Cluster(c.region_code))
+            into = merged.setdefault((c.region_code, c.label(1)[0]), Cluster(c.region_code))
             into.members += c.members
             into.counts.update(c.counts)
     out = list(merged.values())
