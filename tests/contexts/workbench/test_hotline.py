@@ -242,3 +242,11 @@ def test_the_hotline_pages_answer_whom_they_should(as_user: Any) -> None:
     topics = leader.get("/workbench/hotline/topics?days=7")
     assert topics.status_code == 200 and 'id="hl-topics-chart"' in topics.text
     assert as_user("citizen").get("/workbench/hotline/topics").status_code == 403
+
+
+def test_the_demo_seed_is_idempotent() -> None:
+    from yiwang.contexts.workbench.hotline_seed import seed_hotline
+
+    assert set(seed_hotline().values()) == {0}
+    with transaction() as s:
+        assert len(repo.categories(s)) == 517 and repo.past_case_count(s) == 352
