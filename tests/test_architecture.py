@@ -11,7 +11,7 @@ import yiwang
 from yiwang.core import authz
 
 SRC = Path(yiwang.__file__).parent
-ACTION_MODULES = sorted(p for p in (SRC / "contexts").rglob("actions*.py"))
+ACTION_MODULES = sorted(p for p in (SRC / "contexts").rglob("*actions*.py"))
 
 
 def _public_functions(path: Path) -> list[ast.FunctionDef]:
@@ -79,7 +79,7 @@ SQL_BUILDERS = {"select", "update", "delete", "insert", "text", "func", "and_", 
 def test_sql_lives_only_in_repositories() -> None:
     offenders = []
     for path in (SRC / "contexts").rglob("*.py"):
-        if path.name in ("repository.py", "models.py"):
+        if path.name.endswith(("repository.py", "models.py")):  # hotline_repository.py too
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):
@@ -148,7 +148,7 @@ def test_every_policy_target_class_has_a_chinese_name() -> None:
     from yiwang.core import labels
 
     unnamed = []
-    for path in (SRC / "contexts").rglob("policies.py"):
+    for path in (SRC / "contexts").rglob("*policies.py"):
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.ClassDef) and node.name.endswith(("Target", "Subject")):
                 kind = labels.object_type_of(type(node.name, (), {})())

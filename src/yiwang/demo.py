@@ -8,6 +8,7 @@ from yiwang.contexts.exchange.seed import seed_sources
 from yiwang.contexts.identity import actions_access, department_by_code
 from yiwang.contexts.identity.demo import contacts, generate_city
 from yiwang.contexts.identity.seed import DEMO_PASSWORD, SeedReport, seed_city
+from yiwang.contexts.workbench.hotline_seed import seed_hotline
 from yiwang.core.actor import SYSTEM
 from yiwang.core.db import transaction
 from yiwang.core.errors import Conflict
@@ -17,10 +18,15 @@ EXCHANGE_ACCOUNTS = (
     ("minzheng", "杭州市民政局数据专员", "330100-civil_affairs", "提供方：审批婚姻登记信息共享申请"),
     ("budongchan", "西湖区不动产登记中心窗口", "330106-real_estate", "使用方：申请并调用婚姻登记信息"),
 )
+# The 12345 story: 西湖区's hotline operator takes calls; 西湖区人社局 handles labour matters.
+HOTLINE_ACCOUNTS = (
+    ("rexian", "西湖区12345热线话务员", "330106-government_service", "12345热线：受理诉求、派单、回访"),
+    ("renshe", "西湖区人社局热线承办人", "330106-human_resources", "12345热线：签收、退单、办理并答复工单"),
+)
 
 
 def _exchange_accounts(report: SeedReport) -> None:
-    for n, (username, name, dept, what) in enumerate(EXCHANGE_ACCOUNTS, start=1):
+    for n, (username, name, dept, what) in enumerate(EXCHANGE_ACCOUNTS + HOTLINE_ACCOUNTS, start=1):
         try:
             with transaction() as s:
                 if department_by_code(s, dept) is None:
@@ -40,5 +46,6 @@ def seed_demo(size: str, seed: int = 2026, progress: bool = False) -> SeedReport
     for key, n in seed_sources(city).items():
         report.counts[f"shared data rows ({key})"] = n
     _exchange_accounts(report)
+    report.counts.update(seed_hotline())
     report.seconds = time.perf_counter() - start
     return report

@@ -22,7 +22,14 @@ PAGES = {
     "staff": ["/", "/persons", "/exchange/requests", "/workbench/tasks"],
     "grid": ["/", "/persons", "/map"],
     "officer": ["/", "/audit", "/catalog", "/catalog/330100-MZ-0001", "/exchange/monitor", "/overview"],
-    "leader": ["/", "/overview", "/map", "/workbench/supervision", "/workbench/workflows"],
+    "leader": [
+        "/",
+        "/overview",
+        "/map",
+        "/workbench/supervision",
+        "/workbench/workflows",
+        "/workbench/hotline/topics",
+    ],
     "admin": ["/", "/audit", "/notifications/failures", "/workbench/workflows/exchange.sharing_request"],
     "budongchan": [
         "/",
@@ -30,6 +37,8 @@ PAGES = {
         "/exchange/grants",
         "/exchange/requests/new?resource=330100-MZ-0001",
     ],
+    "rexian": ["/", "/workbench/hotline", "/workbench/hotline/new"],
+    "renshe": ["/", "/workbench/hotline", "/workbench/tasks"],
     "minzheng": ["/", "/exchange/requests?tab=incoming", "/workbench/tasks", "/workbench/tasks?due=overdue"],
 }
 # internal names that must never reach a person's screen

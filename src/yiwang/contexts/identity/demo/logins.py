@@ -17,4 +17,6 @@ DEMO_LOGINS: tuple[tuple[str, str], ...] = (  # username, what to try with it
     ("admin", "审计日志与哈希链校验"),
     ("budongchan", "使用方：申请杭州市民政局的婚姻登记信息，获批后在“共享授权”中查询"),
     ("minzheng", "提供方：审批婚姻登记信息的共享申请"),
+    ("rexian", "12345热线话务员：受理来电和留言，确认分类并派单，回访"),
+    ("renshe", "12345承办部门：在待办中签收、退单、办理并答复热线工单"),
 )
