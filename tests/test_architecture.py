@@ -11,7 +11,10 @@ import yiwang
 from yiwang.core import authz
 
 SRC = Path(yiwang.__file__).parent
-ACTION_MODULES = sorted(p for p in (SRC / "contexts").rglob("actions*.py"))
+# use cases live in actions*.py, and in the workbench's knowledge_*.py (the knowledge base's own files)
+ACTION_MODULES = sorted(
+    {*(SRC / "contexts").rglob("actions*.py"), *(SRC / "contexts").rglob("knowledge_*.py")}
+)
 
 
 def _public_functions(path: Path) -> list[ast.FunctionDef]:
@@ -79,8 +82,8 @@ SQL_BUILDERS = {"select", "update", "delete", "insert", "text", "func", "and_", 
 def test_sql_lives_only_in_repositories() -> None:
     offenders = []
     for path in (SRC / "contexts").rglob("*.py"):
-        if path.name in ("repository.py", "models.py"):
-            continue
+        if path.name in ("repository.py", "models.py") or path.name.endswith("_repository.py"):
+            continue  # <area>_repository.py: an area's repository, as in core (the knowledge base's)
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):
                 used = {a.name for a in node.names} & SQL_BUILDERS

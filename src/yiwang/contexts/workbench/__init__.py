@@ -1,21 +1,40 @@
 """The staff side (一网协同): the one to-do list (统一待办) projected from every context's case
 events and from other systems' tasks, the cases' pages with 督办, the workflow diagrams, and
 notifications (every person's messages, citizens' too, and the administrator's view of failed
-deliveries). Public surface: `routers`, `todo_counts`, `todo_cases`."""
+deliveries), and the knowledge base with 智能咨询. Public surface: `routers`, `todo_counts`,
+`todo_cases`; for the knowledge base `save_article` / `ArticleIn` (another context's service
+guides become articles), `register_consult_source` / `Suggestion` (what 智能咨询 offers beside
+the articles, e.g. service items) and `register_handoff` (the hotline's message page)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from yiwang.contexts.workbench import knowledge_events as _knowledge_events  # noqa: F401  (event types)
+from yiwang.contexts.workbench import knowledge_policies as _knowledge_policies  # noqa: F401
 from yiwang.contexts.workbench import labels as _labels  # noqa: F401  (names actions and objects)
 from yiwang.contexts.workbench import policies as _policies  # noqa: F401  (registers policies)
 from yiwang.contexts.workbench import projection as _projection  # noqa: F401  (the to-do subscriber)
 from yiwang.contexts.workbench.actions import Counts, todo_cases, todo_counts
+from yiwang.contexts.workbench.knowledge_actions import article_save as save_article
+from yiwang.contexts.workbench.knowledge_consult import Suggestion, register_consult_source, register_handoff
+from yiwang.contexts.workbench.knowledge_schemas import ArticleIn
 
-__all__ = ["Counts", "routers", "todo_cases", "todo_counts"]
+__all__ = [
+    "ArticleIn", "Counts", "Suggestion", "register_consult_source", "register_handoff", "routers", "save_article",
+    "todo_cases", "todo_counts",
+]  # fmt: skip
 
 
 def routers() -> list[Any]:
-    from yiwang.contexts.workbench import api, api_notifications, pages, pages_notifications
+    from yiwang.contexts.workbench import (
+        api,
+        api_notifications,
+        knowledge_api,
+        knowledge_pages,
+        pages,
+        pages_notifications,
+    )
 
-    return [api.router, api_notifications.router, pages.router, pages_notifications.router]
+    return [api.router, api_notifications.router, knowledge_api.router, pages.router, pages_notifications.router,
+            knowledge_pages.router]  # fmt: skip
