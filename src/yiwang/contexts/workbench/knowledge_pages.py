@@ -61,7 +61,7 @@ def knowledge_home(
     rows: list[Any] = []
     total = 0
     if q.strip():
-        hits = search.article_search(db, actor, q.strip(), limit=20, valid_only=False)
+        hits = search.article_search(db, actor, q.strip(), limit=10, valid_only=False)
     else:
         rows, total = actions.article_list(db, actor, kind or None, PAGE, (page - 1) * PAGE)
     return _render(request, "workbench_knowledge_list.html", actor, q=q, kind=kind, hits=hits, rows=rows,

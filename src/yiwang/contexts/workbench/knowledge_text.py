@@ -77,7 +77,8 @@ def highlight(text: str, words: list[str], width: int = 120) -> str:
     """The window of `text` (about `width` characters) with the most query words, HTML-escaped,
     the words in <mark>."""
     body = re.sub(r"\s+", " ", text or "").strip()
-    words = sorted({w for w in words if len(w) > 1 or not w.isascii()}, key=len, reverse=True)
+    longer = {w for w in words if len(w) > 1}
+    words = sorted(longer or set(words), key=len, reverse=True)  # a lone character marks noise
     if not body:
         return ""
     best, best_hits = 0, -1
