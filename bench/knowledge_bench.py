@@ -121,12 +121,14 @@ def quality_and_speed(args: argparse.Namespace, tmp: Path) -> dict[str, object]:
         )
     base = Baseline([f"{t}\n{b}" for _, t, b in docs])
 
-    def ours(q: str, rerank: bool = True) -> list[int]:
+    def ours(q: str, rerank: bool | None = None) -> list[int]:
         with transaction() as s:
             return [pos[ext[r.article.id]] for r in knowledge_search.rank(s, q, 10, rerank=rerank)]
 
     out: dict[str, object] = {"documents": len(docs), "queries": len(queries)}
-    runs = {"ours": lambda q: ours(q), "lexical": lambda q: ours(q, False), "baseline": base.search}
+    runs = {"ours": lambda q: ours(q), "rerank": lambda q: ours(q, True), "lexical": lambda q: ours(q, False),
+            "baseline": base.search}  # fmt: skip
+    runs = {k: v for k, v in runs.items() if k in args.only.split(",")}
     for name, fn in runs.items():
         out[name] = dict(
             zip(("recall@5", "mrr@10"), _metrics([fn(q) for q in queries], relevant), strict=True)
@@ -141,9 +143,10 @@ def quality_and_speed(args: argparse.Namespace, tmp: Path) -> dict[str, object]:
             qps[name].append(len(sample) / (time.perf_counter() - start))
     out["qps"] = {k: round(statistics.median(v), 1) for k, v in qps.items()}
     out["qps_runs"] = {k: [round(x, 1) for x in v] for k, v in qps.items()}
-    out["ratio_qps_vs_baseline"] = round(
-        statistics.median(qps["ours"]) / statistics.median(qps["baseline"]), 2
-    )
+    for k in runs:
+        out[f"qps_ratio_{k}_vs_baseline"] = round(
+            statistics.median(qps[k]) / statistics.median(qps["baseline"]), 2
+        )
     return out
 
 
@@ -180,7 +183,7 @@ def latency(args: argparse.Namespace, tmp: Path) -> dict[str, object]:
                 text("INSERT INTO knowledge_fts(rowid, title_terms, body_terms) VALUES (:i, :tt, :bt)"),
                 params,
             )
-    questions = [r["subject"] for r in random.Random(5).sample(rows, args.sample)]
+    questions = [r["subject"] for r in random.Random(5).sample(rows, args.latency_sample)]
     timings: dict[str, list[float]] = {"ours": [], "lexical": [], "pk_read": []}
     for _ in range(args.rounds):
         for q in questions:
@@ -190,7 +193,7 @@ def latency(args: argparse.Namespace, tmp: Path) -> dict[str, object]:
                     if name == "pk_read":
                         repo.article(s, rnd.randint(1, args.articles))
                     else:
-                        knowledge_search.rank(s, q, 10, rerank=name == "ours")
+                        knowledge_search.rank(s, q, 10, rerank=None if name == "ours" else False)
                     timings[name].append((time.perf_counter() - start) * 1000)
     pct = {k: {"p50_ms": round(float(np.percentile(v, 50)), 2), "p95_ms": round(float(np.percentile(v, 95)), 2)}
            for k, v in timings.items()}  # fmt: skip
@@ -203,11 +206,22 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--sample", type=int, default=200, help="queries timed per round")
     p.add_argument("--docs", type=int, default=0, help="at most this many documents (0: every cached one)")
+    p.add_argument("--latency-sample", type=int, default=40, help="short questions timed per round (latency)")
+    p.add_argument(
+        "--only", default="ours,baseline", help="of ours,rerank,lexical,baseline (always baseline)"
+    )
+    p.add_argument(
+        "--max-terms", type=int, default=0, help="override knowledge_search.MAX_TERMS (experiments)"
+    )
     p.add_argument("--articles", type=int, default=100_000, help="articles for the latency part (0: skip)")
     args = p.parse_args()
     from yiwang.contexts import load
 
     load()
+    if args.max_terms:
+        from yiwang.contexts.workbench import knowledge_search
+
+        knowledge_search.MAX_TERMS = args.max_terms
     with tempfile.TemporaryDirectory(prefix="knowledge-bench-") as tmp:
         result = {"quality": quality_and_speed(args, Path(tmp))}
         if args.articles:

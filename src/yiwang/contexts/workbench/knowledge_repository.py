@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from yiwang.contexts.workbench.knowledge_models import FTS_TABLE, KnowledgeArticle, KnowledgeArticleVersion
 
@@ -110,19 +110,21 @@ def recent(session: Session, kind: str | None, limit: int, offset: int) -> tuple
     return list(rows), int(session.scalar(count) or 0)
 
 
+_vocabulary: dict[str, tuple[float, dict[str, int]]] = {}
+VOCABULARY_SECONDS = 60.0  # document frequencies only choose a long question's terms: a minute old is fine
+
+
 def document_frequencies(session: Session, terms: list[str]) -> dict[str, int]:
-    """In how many articles each term occurs (to keep a long question's rarest terms)."""
-    if not terms:
-        return {}
-    if _pg(session):
+    """In how many articles each term occurs (to keep a long question's rarest terms), from
+    FTS5's vocabulary, read at most once a minute."""
+    if not terms or _pg(session):
         return {}  # PostgreSQL keeps no vocabulary table: a long question keeps its first terms
-    rows = session.execute(
-        text(
-            f"SELECT term, doc FROM {FTS_TABLE}_vocab WHERE term IN ({','.join(f':t{i}' for i in range(len(terms)))})"
-        ),
-        {f"t{i}": t for i, t in enumerate(terms)},
-    )
-    return {r[0]: int(r[1]) for r in rows}
+    got = _vocabulary.get("row")
+    if got is None or time.monotonic() - got[0] > VOCABULARY_SECONDS:
+        rows = session.execute(text(f"SELECT term, doc FROM {FTS_TABLE}_vocab"))
+        got = (time.monotonic(), {r[0]: int(r[1]) for r in rows})
+        _vocabulary["row"] = got
+    return {t: got[1][t] for t in terms if t in got[1]}
 
 
 @dataclass(frozen=True)
@@ -199,7 +201,9 @@ def _lexical_pg(session: Session, terms: list[str], limit: int, today: date | No
 def candidates(session: Session, ids: list[int]) -> dict[int, KnowledgeArticle]:
     if not ids:
         return {}
-    return {a.id: a for a in session.scalars(select(KnowledgeArticle).where(KnowledgeArticle.id.in_(ids)))}
+    heavy = (KnowledgeArticle.search_vector, KnowledgeArticle.title_terms, KnowledgeArticle.body_terms)
+    stmt = select(KnowledgeArticle).options(*(defer(c) for c in heavy)).where(KnowledgeArticle.id.in_(ids))
+    return {a.id: a for a in session.scalars(stmt)}
 
 
 def vectors_version(session: Session) -> tuple[int, str]:

@@ -1,7 +1,8 @@
 """Searching the knowledge base: BM25 over the full-text index picks the candidates, then the
-question's e5 vector re-ranks the best of them against their stored passage vectors. When BM25
-is already sure (its best candidate far ahead of the next) the question is not embedded: the
-re-ranking costs a model call, the lexical stage a few milliseconds."""
+question's e5 vector re-ranks the best of them, with the articles nearest it by meaning, against
+their stored passage vectors. A long question (a whole hotline message) is ranked by BM25 alone:
+its many words carry it (docs/benchmarks.md), and the model call costs far more than the
+lexical stage."""
 
 from __future__ import annotations
 
@@ -19,10 +20,9 @@ from yiwang.core.actor import Actor
 from yiwang.core.db import utcnow
 from yiwang.core.workdays import local_day
 
-MAX_TERMS = 24  # a long question (a whole hotline message) keeps its rarest terms
+MAX_TERMS = 64  # a long question keeps its rarest terms
 CANDIDATES = 30  # re-ranked by meaning
-CONFIDENT = 1.6  # BM25's best this many times the second's: no re-ranking ...
-LONG = 40  # ... of a question this long (a short one is embedded: its words say least)
+LONG = 80  # a question this long is ranked by BM25 alone; a shorter one is embedded
 SEMANTIC = 10  # nearest articles by meaning added to BM25's candidates
 LEXICAL_WEIGHT = 0.5
 
@@ -48,20 +48,18 @@ def _prune(session: Session, terms: list[str]) -> list[str]:
 
 
 def rank(
-    session: Session, question: str, limit: int, valid_only: bool = True, rerank: bool = True
+    session: Session, question: str, limit: int, valid_only: bool = True, rerank: bool | None = None
 ) -> list[Ranked]:
-    """The best `limit` articles for a question (no authorisation: callers check first)."""
+    """The best `limit` articles for a question (no authorisation: callers check first).
+    `rerank`: None re-ranks a question shorter than LONG; True and False force it."""
     terms = text.query_terms(question, limit=96)
     searched = _prune(session, terms)
     today = local_day(utcnow()) if valid_only else None
     hits = repo.lexical(session, searched, max(CANDIDATES, limit), today)
-    sure = (
-        bool(hits)
-        and len(question) >= LONG
-        and (len(hits) == 1 or hits[0].bm25 >= CONFIDENT * max(hits[1].bm25, 1e-9))
-    )
-    if not rerank or sure:
-        articles = repo.candidates(session, [h.article_id for h in hits])
+    if rerank is None:
+        rerank = len(question) < LONG
+    if not rerank:
+        articles = repo.candidates(session, [h.article_id for h in hits[:limit]])
         top = (hits[0].bm25 if hits else 0) or 1.0
         return [Ranked(articles[h.article_id], h.bm25 / top, h.bm25, None, terms) for h in hits[:limit]]
     q = embed.query(question)
