@@ -68,7 +68,9 @@ jobs_app = typer.Typer(help="periodic jobs: audit sealing, case deadlines, event
 events_app = typer.Typer(help="the event outbox: tail, replay, relay to NATS, list the types")
 tasks_app = typer.Typer(help="the one to-do list (统一待办)")
 hotline_app = typer.Typer(help="12345 hotline: the category model (分类建议)")
+knowledge_app = typer.Typer(help="the knowledge base (知识库): import articles")
 for sub, name in (
+    (knowledge_app, "knowledge"),
     (tasks_app, "tasks"),
     (events_app, "events"),
     (db_app, "db"),
@@ -350,6 +352,32 @@ def events_types() -> None:
     from yiwang.core.events_doc import markdown
 
     typer.echo(markdown(), nl=False)
+
+
+@knowledge_app.command("import")
+def knowledge_import(
+    file: Annotated[str, typer.Argument(help="a .md (one article per '# ' heading), .txt or .jsonl file")],
+    batch: Annotated[
+        int, typer.Option(min=1, max=500, help="articles embedded and saved per transaction")
+    ] = 32,
+) -> None:
+    """Import articles: new ones are created, changed ones get a new version, the same content
+    again changes nothing (by external_id). Each batch is its own transaction."""
+    from pathlib import Path
+
+    from yiwang.contexts.workbench import knowledge_import as kimport
+    from yiwang.core.db import transaction
+
+    articles = kimport.read(Path(file))
+    counts = kimport.Counts()
+    with typer.progressbar(length=len(articles), label="importing articles") as bar:
+        for start in range(0, len(articles), batch):
+            chunk = articles[start : start + batch]
+            with transaction() as s:
+                kimport.article_import(s, SYSTEM, chunk, None, counts)
+            bar.update(len(chunk))
+    typer.echo(f"{len(articles)} articles: {counts.created} new, {counts.updated} new versions, "
+               f"{counts.unchanged} unchanged")  # fmt: skip
 
 
 @tasks_app.command("rebuild")

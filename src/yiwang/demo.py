@@ -9,6 +9,7 @@ from yiwang.contexts.identity import actions_access, department_by_code
 from yiwang.contexts.identity.demo import contacts, generate_city
 from yiwang.contexts.identity.seed import DEMO_PASSWORD, SeedReport, seed_city
 from yiwang.contexts.workbench.hotline_seed import seed_hotline
+from yiwang.contexts.workbench.knowledge_seed import seed_knowledge
 from yiwang.core.actor import SYSTEM
 from yiwang.core.db import transaction
 from yiwang.core.errors import Conflict
@@ -47,5 +48,6 @@ def seed_demo(size: str, seed: int = 2026, progress: bool = False) -> SeedReport
         report.counts[f"shared data rows ({key})"] = n
     _exchange_accounts(report)
     report.counts.update(seed_hotline())
+    report.counts["knowledge articles"] = seed_knowledge()
     report.seconds = time.perf_counter() - start
     return report

@@ -9,6 +9,7 @@ def load_all() -> None:
     import yiwang.contexts.exchange.sources
     import yiwang.contexts.identity.models
     import yiwang.contexts.workbench.hotline_models
+    import yiwang.contexts.workbench.knowledge_models
     import yiwang.contexts.workbench.models
     import yiwang.core.audit
     import yiwang.core.events

@@ -15,11 +15,18 @@ pytestmark = pytest.mark.browser
 
 DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 PAGES = {
-    "citizen": ["/", "/me", "/notifications"],
+    "citizen": ["/", "/me", "/notifications", "/consult", "/consult?q=孩子出生怎么办出生医学证明"],
     "enterprise": ["/", "/enterprise", "/me"],
     "clerk": ["/", "/persons", "/enterprises", "/exchange/grants"],
     "clerk2": ["/", "/persons"],
-    "staff": ["/", "/persons", "/exchange/requests", "/workbench/tasks"],
+    "staff": [
+        "/",
+        "/persons",
+        "/exchange/requests",
+        "/workbench/tasks",
+        "/workbench/knowledge",
+        "/workbench/knowledge?q=居住证",
+    ],
     "grid": ["/", "/persons", "/map"],
     "officer": ["/", "/audit", "/catalog", "/catalog/330100-MZ-0001", "/exchange/monitor", "/overview"],
     "leader": [

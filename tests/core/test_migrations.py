@@ -10,9 +10,16 @@ import yiwang.models  # noqa: F401  (every context's tables on the metadata)
 from yiwang.core.db import Base, get_engine
 
 
+def _managed(name: str | None, type_: str, _parent: object) -> bool:
+    # tables a migration builds by hand, outside the models (SQLite FTS5 and its shadow tables)
+    unmanaged = Base.metadata.info.get("unmanaged_prefixes", ())
+    return type_ != "table" or not any((name or "").startswith(p) for p in unmanaged)
+
+
 def test_migrated_schema_matches_the_models() -> None:
     with get_engine().connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        context = MigrationContext.configure(conn, opts={"include_name": _managed})
+        assert compare_metadata(context, Base.metadata) == []
 
 
 def test_existing_sharing_requests_get_their_cases_when_the_engine_arrives(tmp_path) -> None:

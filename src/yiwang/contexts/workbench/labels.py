@@ -21,10 +21,16 @@ name_actions({
     "workbench.notification_mark_all_read": "全部消息标为已读",
     "workbench.notification_failure_list": "查看未送达的消息",
     "workbench.notification_retry": "重发未送达的消息",
+    "workbench.article_search": "检索知识库",
+    "workbench.article_read": "查看知识库文章",
+    "workbench.article_write": "编写知识库文章",
+    "workbench.article_import": "批量导入知识库",
+    "workbench.consult_ask": "智能咨询",
 })  # fmt: skip
 
 for _type, _name in (
     ("task", "待办"), ("facts", "案件"), ("in_place", "案件办理"), ("supervision_target", "督办"),
     ("client_task", "接入系统的待办"), ("notification_delivery", "消息发送"), ("notification", "消息"),
+    ("knowledge_article", "知识库文章"),
 ):  # fmt: skip
     name_object(_type, _name)
