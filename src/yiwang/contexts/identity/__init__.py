@@ -32,6 +32,7 @@ __all__ = [
     "Caller",
     "LoggedIn",
     "account",
+    "account_id_of_person",
     "authenticate",
     "current_actor",
     "department",
@@ -68,6 +69,11 @@ def account(session: Session, username: str) -> Account | None:
         return None
     return Account(u.id, u.username, u.display_name, u.department_id, u.region_code, frozenset(u.roles.split()),
                    u.disabled)  # fmt: skip
+
+
+def account_id_of_person(session: Session, person_id: int) -> int | None:
+    """The login account of a person (the applicant a window clerk serves), if they have one."""
+    return _repo.account_id_of_person(session, person_id)
 
 
 def department(session: Session, dept_id: int) -> _Department | None:

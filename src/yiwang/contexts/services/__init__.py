@@ -1,0 +1,19 @@
+"""一网通办: service items and their guides, applications online and at any window, on the
+workflow engine. Public surface: `routers`, `seed_items`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yiwang.contexts.services import cases as _cases  # noqa: F401  (the applications' workflow)
+from yiwang.contexts.services import labels as _labels  # noqa: F401  (names actions and objects)
+from yiwang.contexts.services import policies as _policies  # noqa: F401  (registers policies)
+from yiwang.contexts.services.seed import seed_items
+
+__all__ = ["routers", "seed_items"]
+
+
+def routers() -> list[Any]:
+    from yiwang.contexts.services import api, pages
+
+    return [api.router, pages.router]

@@ -1,0 +1,69 @@
+"""Applications on the workflow engine: the definition (workflows/application.yaml), the parties
+of an application's case, and the application's own changes inside each transition."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from yiwang.contexts import identity
+from yiwang.contexts.services import repository as repo
+from yiwang.contexts.services.models import Application, ServiceItem
+from yiwang.core import workflow
+from yiwang.core.actor import Actor
+from yiwang.core.workflow_spec import Duration, Party
+
+CODE = "services.application"
+SUBJECT = "service_application"
+
+
+def _on_transition(
+    session: Session, actor: Actor, case: workflow.CaseView, code: str, inputs: dict[str, Any]
+) -> None:
+    a = repo.application(session, int(case.subject_id))
+    assert a is not None
+    a.status = case.state
+    if case.state in ("completed", "refused", "rejected"):
+        a.decision = inputs.get("reason") or inputs.get("comment") or case.state_label
+    session.flush()
+
+
+workflow.register(Path(__file__).parent / "workflows" / "application.yaml", _on_transition)
+
+
+def parties(session: Session, a: Application, item: ServiceItem) -> dict[str, Party]:
+    dept = identity.department(session, a.handling_department_id)
+    region = dept.region_code if dept else a.handling_region
+    oversight = identity.department_by_code(session, f"{region}-government_service")
+    out = {
+        "department": Party(department_id=a.handling_department_id, region_code=region,
+                            name=dept.name if dept else ""),
+        "oversight": Party(department_id=oversight.id if oversight else None, region_code=region,
+                           name=oversight.name if oversight else "政务服务管理部门"),
+    }  # fmt: skip
+    if a.applicant_user_id is not None:
+        out["applicant"] = Party(user_id=a.applicant_user_id, name=a.applicant_name)
+    if a.window_department_id is not None:
+        window = identity.department(session, a.window_department_id)
+        out["window"] = Party(department_id=a.window_department_id, region_code=window.region_code if window else None,
+                              name=window.name if window else "综合窗口")  # fmt: skip
+    return out
+
+
+def open_case(session: Session, actor: Actor, a: Application, item: ServiceItem) -> workflow.CaseView:
+    return workflow.start(
+        session, actor, item.workflow_code, subject_type=SUBJECT, subject_id=a.id,
+        title=f"{a.applicant_name}申请{item.name}", url=f"/services/applications/{a.id}",
+        parties=parties(session, a, item), region_code=a.handling_region,
+        deadlines={"handling": Duration(working_days=max(1, item.promised_days))},
+    )  # fmt: skip
+
+
+def case_of(session: Session, a: Application) -> workflow.CaseView | None:
+    return workflow.case_of(session, SUBJECT, a.id)
+
+
+def cases_of(session: Session, rows: list[Application]) -> dict[str, workflow.CaseView]:
+    return workflow.cases_of(session, SUBJECT, [r.id for r in rows])

@@ -1,0 +1,79 @@
+"""All SQL of the services context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from yiwang.contexts.services.models import Application, ServiceItem, UploadedFile
+
+
+def add(session: Session, row: Any) -> None:
+    session.add(row)
+    session.flush()
+
+
+def item(session: Session, item_id: int) -> ServiceItem | None:
+    return session.get(ServiceItem, item_id)
+
+
+def item_by_code(session: Session, code: str) -> ServiceItem | None:
+    return session.scalar(select(ServiceItem).where(ServiceItem.code == code))
+
+
+def items(
+    session: Session, terms: list[str] | None = None, department_ids: list[int] | None = None
+) -> list[ServiceItem]:
+    q = select(ServiceItem).order_by(ServiceItem.code)
+    if terms:
+        q = q.where(and_(*(ServiceItem.search_text.contains(t, autoescape=True) for t in terms)))
+    if department_ids is not None:
+        q = q.where(ServiceItem.department_id.in_(department_ids))
+    return list(session.scalars(q))
+
+
+def items_by_codes(session: Session, codes: list[str]) -> dict[str, ServiceItem]:
+    return {i.code: i for i in session.scalars(select(ServiceItem).where(ServiceItem.code.in_(codes)))}
+
+
+def application(session: Session, application_id: int, for_update: bool = False) -> Application | None:
+    if for_update:
+        return session.scalar(select(Application).where(Application.id == application_id).with_for_update())
+    return session.get(Application, application_id)
+
+
+def application_by_key(session: Session, submitted_by: str, key: str) -> Application | None:
+    return session.scalar(
+        select(Application).where(
+            Application.submitted_by == submitted_by, Application.idempotency_key == key
+        )
+    )
+
+
+def applications_of(session: Session, user_id: int, limit: int = 100) -> list[Application]:
+    q = select(Application).where(Application.applicant_user_id == user_id).order_by(Application.id.desc())
+    return list(session.scalars(q.limit(limit)))
+
+
+def applications_by_ids(session: Session, ids: list[int]) -> dict[int, Application]:
+    return {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(ids)))}
+
+
+def application_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Application)) or 0)
+
+
+def files(session: Session, owner: str, ids: list[int]) -> list[UploadedFile]:
+    q = select(UploadedFile).where(UploadedFile.owner == owner, UploadedFile.id.in_(ids))
+    return list(session.scalars(q))
+
+
+def files_of(session: Session, application_id: int) -> list[UploadedFile]:
+    q = select(UploadedFile).where(UploadedFile.application_id == application_id).order_by(UploadedFile.id)
+    return list(session.scalars(q))
+
+
+def file(session: Session, file_id: int) -> UploadedFile | None:
+    return session.get(UploadedFile, file_id)
