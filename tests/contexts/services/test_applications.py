@@ -164,3 +164,20 @@ def test_the_case_waits_in_the_departments_todo_list(as_user) -> None:  # type: 
     staff = as_user(staff_of("330106-civil_affairs"))
     page = staff.get("/workbench/tasks").text
     assert f"/services/applications/{a['id']}" in page
+
+
+def test_the_applicant_is_notified_at_each_step(as_user) -> None:  # type: ignore[no-untyped-def]
+    citizen = as_user("citizen")
+    a = post(citizen, f"{API}/applications", json={"item_code": MARRIAGE_PROOF, "form": person_form()}).json()
+    staff = as_user(staff_of("330106-civil_affairs"))
+    for code in ("accept", "review", "decide", "complete"):
+        assert post(staff, f"{API}/applications/{a['id']}/steps/{code}", json={}).status_code == 200
+    titles = [n["title"] for n in citizen.get("/api/v1/notifications", params={"limit": 50}).json()["items"]]
+    mine = [t for t in titles if "婚姻登记记录证明" in t]
+    assert (
+        any("已提交" in t for t in mine)
+        and any("已受理" in t for t in mine)
+        and any("已办结" in t for t in mine)
+    )
+    waiting = [n["title"] for n in staff.get("/api/v1/notifications", params={"limit": 50}).json()["items"]]
+    assert "新办件待处理：婚姻登记记录证明" in waiting

@@ -1,5 +1,5 @@
 """一网通办: service items and their guides, applications online and at any window, on the
-workflow engine. Public surface: `routers`, `seed_items`."""
+workflow engine. Public surface: `routers`, `seed_items`, `seed_grants`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from typing import Any
 
 from yiwang.contexts.services import cases as _cases  # noqa: F401  (the applications' workflow)
 from yiwang.contexts.services import labels as _labels  # noqa: F401  (names actions and objects)
+from yiwang.contexts.services import notifications as _notifications  # noqa: F401  (who hears what)
 from yiwang.contexts.services import policies as _policies  # noqa: F401  (registers policies)
+from yiwang.contexts.services.prefill import seed_grants
 from yiwang.contexts.services.seed import seed_items
 
-__all__ = ["routers", "seed_items"]
+__all__ = ["routers", "seed_grants", "seed_items"]
 
 
 def routers() -> list[Any]:

@@ -52,9 +52,10 @@ class Submission:
     files: dict[str, int]  # material name -> uploaded file id
     channel: str = "online"
     idempotency_key: str | None = None
+    prefilled: tuple[str, ...] = ()  # the fields the exchange filled in
 
 
-def _target(item: ServiceItem, channel: str) -> SubmitTarget:
+def submit_target(item: ServiceItem, channel: str) -> SubmitTarget:
     return SubmitTarget(item.subject, channel, item.any_window, item.region_code,
                         channel in item.channels or channel == "window")  # fmt: skip
 
@@ -117,7 +118,7 @@ def _number(a_id: int) -> str:
 def application_submit(session: Session, actor: Actor, sub: Submission) -> tuple[Application, bool]:
     """The application and whether it is new: the same idempotency key again returns the first."""
     item = _item(session, sub.item_code)
-    authz.check(actor, "services.application_submit", _target(item, sub.channel))
+    authz.check(actor, "services.application_submit", submit_target(item, sub.channel))
     submitted_by = f"user:{actor.id}"
     if sub.idempotency_key:
         earlier = repo.application_by_key(session, submitted_by, sub.idempotency_key)
@@ -132,7 +133,7 @@ def application_submit(session: Session, actor: Actor, sub: Submission) -> tuple
         number=f"tmp-{utcnow().timestamp()}-{actor.id}", item_id=item.id, status="submitted", channel=sub.channel,
         submitted_by=submitted_by, idempotency_key=sub.idempotency_key, window_department_id=window_dept,
         accepted_region=(actor.region_code if sub.channel == "window" and actor.region_code else item.region_code),
-        handling_region=item.region_code, handling_department_id=item.department_id, form=form,
+        handling_region=item.region_code, handling_department_id=item.department_id, form=form, prefilled=[f for f in sub.prefilled if f in form],
         materials=materials, **_applicant(session, actor, item, form, sub.channel),
     )  # fmt: skip
     try:

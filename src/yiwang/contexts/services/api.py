@@ -65,6 +65,15 @@ def item_read(db: DB, actor: Caller, code: Annotated[str, Path(max_length=20)]) 
     return item_out(db, actions.item_get(db, actor, code))
 
 
+@router.get("/items/{code}/prefill", summary="申请表预填（经共享授权读取申请人本人的信息，记入使用日志）")
+async def item_prefill(db: DB, actor: Caller, code: Annotated[str, Path(max_length=20)]) -> dict[str, object]:
+    from yiwang.contexts.services.prefill import prefill
+
+    item = actions.item_get(db, actor, code)
+    values, filled = await prefill(db, actor, item)
+    return {"values": values, "prefilled": filled}
+
+
 @router.post("/files", response_model=FileOut, status_code=201, summary="上传申请材料（PDF、PNG、JPEG）")
 async def file_upload(
     db: DB, actor: Caller, file: Annotated[UploadFile, File()], material: Annotated[str, Form(max_length=120)]

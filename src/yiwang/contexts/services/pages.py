@@ -19,6 +19,7 @@ from yiwang.contexts.services.api import STATE_ZH
 from yiwang.contexts.services.guides import bring_before_after, needs
 from yiwang.contexts.services.items import CHANNELS
 from yiwang.contexts.services.models import ServiceItem
+from yiwang.contexts.services.prefill import prefill
 from yiwang.core import authz, workflow
 from yiwang.core.actor import Actor
 from yiwang.core.errors import Forbidden, ValidationFailed
@@ -76,20 +77,22 @@ def item_page(request: Request, db: DB, actor: Caller, code: CODE) -> Response:
 
 def _apply_form(request: Request, db: DB, actor: Actor, item: ServiceItem, status: int = 200,
                 values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
-                key: str | None = None) -> Response:  # fmt: skip
+                key: str | None = None, prefilled: list[str] | None = None) -> Response:  # fmt: skip
     window = actor.has("window_clerk")
     return _render(request, "services_apply.html", actor, status, **_guide(db, item), values=values or {},
-                   errors=errors or {}, key=key or uuid.uuid4().hex, window=window)  # fmt: skip
+                   errors=errors or {}, key=key or uuid.uuid4().hex, window=window,
+                   prefilled=prefilled or [])  # fmt: skip
 
 
 @router.get("/services/items/{code}/apply")
-def apply_page(request: Request, db: DB, actor: LoggedIn, code: CODE) -> Response:
+async def apply_page(request: Request, db: DB, actor: LoggedIn, code: CODE) -> Response:
     item = actions.item_get(db, actor, code)
     channel = "window" if actor.has("window_clerk") else "online"
-    decision = authz.decide(actor, "services.application_submit", actions._target(item, channel))
+    decision = authz.decide(actor, "services.application_submit", actions.submit_target(item, channel))
     if not decision:
         raise Forbidden(decision.reason)
-    return _apply_form(request, db, actor, item)
+    values, filled = ({}, []) if channel == "window" else await prefill(db, actor, item)
+    return _apply_form(request, db, actor, item, values=values, prefilled=filled)
 
 
 @router.post("/services/items/{code}/apply")
@@ -99,6 +102,7 @@ async def apply_submit(request: Request, db: DB, actor: LoggedIn, code: CODE) ->
     props = item.form_schema.get("properties", {})
     values = {k: str(raw.get(k) or "")[:2000] for k in props}
     key = str(raw.get("idempotency_key") or "")[:64] or None
+    filled = [f for f in str(raw.get("prefilled") or "").split(",") if f in props]
     channel = "window" if actor.has("window_clerk") else "online"
     files: dict[str, int] = {}
     try:
@@ -112,11 +116,13 @@ async def apply_submit(request: Request, db: DB, actor: LoggedIn, code: CODE) ->
             except ValidationFailed as exc:
                 raise ValidationFailed(exc.detail, [type(e)(f"materials.{i}", f"{m.name}：{e.detail}", e.code)
                                                     for e in exc.errors]) from exc  # fmt: skip
-        a, _new = actions.application_submit(db, actor, actions.Submission(code, values, files, channel, key))
+        a, _new = actions.application_submit(
+            db, actor, actions.Submission(code, values, files, channel, key, tuple(filled))
+        )
     except ValidationFailed as exc:
         db.rollback()
         errors = {e.field.removeprefix("form."): e.detail for e in exc.errors}
-        return _apply_form(request, db, actor, item, 422, values, errors, key)
+        return _apply_form(request, db, actor, item, 422, values, errors, key, filled)
     return RedirectResponse(f"/services/applications/{a.id}?notice=submitted", status_code=303)
 
 
