@@ -15,10 +15,18 @@ pytestmark = pytest.mark.browser
 
 DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 PAGES = {
-    "citizen": ["/", "/me", "/notifications"],
+    "citizen": [
+        "/",
+        "/me",
+        "/notifications",
+        "/services",
+        "/services/items/200004001000",
+        "/services/items/200004001000/apply",
+        "/services/applications",
+    ],
     "enterprise": ["/", "/enterprise", "/me"],
     "clerk": ["/", "/persons", "/enterprises", "/exchange/grants"],
-    "clerk2": ["/", "/persons"],
+    "clerk2": ["/", "/persons", "/services/items/200007001000/apply"],
     "staff": ["/", "/persons", "/exchange/requests", "/workbench/tasks"],
     "grid": ["/", "/persons", "/map"],
     "officer": ["/", "/audit", "/catalog", "/catalog/330100-MZ-0001", "/exchange/monitor", "/overview"],
