@@ -8,7 +8,7 @@ from yiwang.contexts.exchange.seed import seed_sources
 from yiwang.contexts.identity import actions_access, department_by_code
 from yiwang.contexts.identity.demo import contacts, generate_city
 from yiwang.contexts.identity.seed import DEMO_PASSWORD, SeedReport, seed_city
-from yiwang.contexts.services import seed_grants, seed_items
+from yiwang.contexts.services import seed_grants, seed_items, seed_licenses
 from yiwang.core.actor import SYSTEM
 from yiwang.core.db import transaction
 from yiwang.core.errors import Conflict
@@ -45,5 +45,6 @@ def seed_demo(size: str, seed: int = 2026, progress: bool = False) -> SeedReport
         report.counts["service items"] = seed_items(s)
     with transaction() as s:
         report.counts["services' grants (in force)"] = seed_grants(s)
+        report.counts["e-licenses"] = seed_licenses(s)
     report.seconds = time.perf_counter() - start
     return report

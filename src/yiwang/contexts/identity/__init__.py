@@ -61,6 +61,8 @@ class Account:
     region_code: str | None
     roles: frozenset[str]
     disabled: bool
+    person_id: int | None = None
+    enterprise_id: int | None = None
 
 
 def account(session: Session, username: str) -> Account | None:
@@ -69,7 +71,7 @@ def account(session: Session, username: str) -> Account | None:
     if u is None:
         return None
     return Account(u.id, u.username, u.display_name, u.department_id, u.region_code, frozenset(u.roles.split()),
-                   u.disabled)  # fmt: skip
+                   u.disabled, u.person_id, u.enterprise_id)  # fmt: skip
 
 
 def account_id_of_person(session: Session, person_id: int) -> int | None:

@@ -10,12 +10,13 @@ from yiwang.contexts.services import labels as _labels  # noqa: F401  (names act
 from yiwang.contexts.services import notifications as _notifications  # noqa: F401  (who hears what)
 from yiwang.contexts.services import policies as _policies  # noqa: F401  (registers policies)
 from yiwang.contexts.services.prefill import seed_grants
-from yiwang.contexts.services.seed import seed_items
+from yiwang.contexts.services.seed import seed_items, seed_licenses
 
-__all__ = ["routers", "seed_grants", "seed_items"]
+__all__ = ["routers", "seed_grants", "seed_items", "seed_licenses"]
 
 
 def routers() -> list[Any]:
-    from yiwang.contexts.services import api, pages
+    from yiwang.contexts.services import api, api_bundles, api_licenses, pages, pages_bundles, pages_licenses
 
-    return [api.router, pages.router]
+    return [api.router, api_bundles.router, api_licenses.router, pages.router, pages_bundles.router,
+            pages_licenses.router]  # fmt: skip

@@ -66,19 +66,34 @@ def application_target(a: Application) -> ApplicationTarget:
 
 
 def _materials(
-    session: Session, actor: Actor, item: ServiceItem, files: dict[str, int], channel: str
-) -> list[dict[str, Any]]:
+    session: Session, actor: Actor, item: ServiceItem, files: dict[str, int], channel: str,
+    produced: frozenset[str] = frozenset(), in_bundle: bool = False,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Each material's status: waived (shared data), from_bundle (an earlier step's e-license),
+    uploaded, checked_at_window; a missing upload is a field error."""
     owner = f"user:{actor.id}"
     found = {f.id: f for f in repo.files(session, owner, list(files.values()))}
+    held = {} if channel == "window" else {lic.item_code: lic for lic in
+                                           repo.licenses_held(session, actor.person_id, actor.enterprise_id)}  # fmt: skip
     out, errors = [], []
-    for i, need in enumerate(needs(item.materials)):
+    for i, need in enumerate(needs(item.materials, frozenset(held))):
         row: dict[str, Any] = {"name": need.name, "source": need.source, "ref": need.ref}
-        if need.waived:
+        if need.waived and need.source == "elicense":  # the holder's e-license, reused (and logged for them)
+            lic = held[need.ref]
+            row.update(status="elicense", license=lic.number)
+            audit.record_read(session, actor, "services.license_reuse", "service_elicense", lic.id,
+                              subject_person_id=lic.person_id, subject_enterprise_id=lic.enterprise_id,
+                              purpose=f"{item.name}：以电子证照代替{need.name}",
+                              detail={"resource_name": lic.name, "fields": ["number"], "labels": ["证照编号"],
+                                      "masked": []})  # fmt: skip
+        elif need.waived:
             row["status"] = "waived"
+        elif need.source == "elicense" and need.ref in produced:
+            row["status"] = "from_bundle"
         elif (
             need.name in files
             and files[need.name] in found
-            and found[files[need.name]].application_id is None
+            and (found[files[need.name]].application_id is None or in_bundle)
         ):
             row.update(status="uploaded", file_id=files[need.name])
         elif need.name in files:

@@ -9,10 +9,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from yiwang.contexts import identity
+from yiwang.contexts.services import licensing
 from yiwang.contexts.services import repository as repo
+from yiwang.contexts.services.bundles import bundle
 from yiwang.contexts.services.models import Application, ServiceItem
 from yiwang.core import workflow
-from yiwang.core.actor import Actor
+from yiwang.core.actor import SYSTEM, Actor
+from yiwang.core.db import utcnow
 from yiwang.core.workflow_spec import Duration, Party
 
 CODE = "services.application"
@@ -27,6 +30,50 @@ def _on_transition(
     a.status = case.state
     if case.state in ("completed", "refused", "rejected"):
         a.decision = inputs.get("reason") or inputs.get("comment") or case.state_label
+    session.flush()
+    if case.state == "completed":
+        item = repo.item(session, a.item_id)
+        if item is not None and item.license_name:
+            _license(session, actor, item.license_name, item.code, a, a.handling_department_id)
+        if a.bundle_id is not None:
+            _next_steps(session, actor, a.bundle_id)
+
+
+def _license(
+    session: Session, actor: Actor, name: str, code: str, a: Application, dept_id: int | None
+) -> None:
+    dept = identity.department(session, dept_id) if dept_id else None
+    licensing.issue(session, actor, name=name, item_code=code, holder_name=a.applicant_name,
+                    holder_user_id=a.applicant_user_id, person_id=a.person_id, enterprise_id=a.enterprise_id,
+                    issuer_department_id=dept_id, application_id=a.id, issuer=dept.name if dept else "")  # fmt: skip
+
+
+def _next_steps(session: Session, actor: Actor, bundle_id: int) -> None:
+    """A bundle's step completed: start each waiting step whose steps before it are all completed
+    (the e-license the earlier step issued is its material); the bundle is done with its last."""
+    b = repo.bundle_application(session, bundle_id, for_update=True)
+    siblings = repo.applications_of_bundle(session, bundle_id)
+    codes = {s.item_id: repo.item(session, s.item_id) for s in siblings}
+    completed = {codes[s.item_id].code for s in siblings if s.status == "completed"}  # type: ignore[union-attr]
+    for s in siblings:
+        item = codes[s.item_id]
+        if s.status == "waiting" and item is not None and set(s.waits_for) <= completed:
+            s.status = "submitted"
+            session.flush()
+            open_case(session, SYSTEM, s, item)
+    if b is not None and b.status != "completed" and all(s.status == "completed" for s in siblings):
+        b.status, b.completed_at = "completed", utcnow()
+        spec = bundle(b.bundle_code)
+        if spec is not None and spec.industry_license:  # 一业一证: one licence stands for the permits
+            first = siblings[0]
+            _license(
+                session,
+                actor,
+                spec.industry_license,
+                f"bundle:{spec.code}",
+                first,
+                first.handling_department_id,
+            )
     session.flush()
 
 

@@ -10,6 +10,12 @@ name_actions({
     "services.application_read": "查看办件",
     "services.application_list": "查看办件列表",
     "services.file_upload": "上传申请材料",
+    "services.bundle_submit": "提交一件事申请",
+    "services.bundle_read": "查看一件事申请",
+    "services.license_issue": "核发电子证照",
+    "services.license_verify": "核验电子证照",
+    "services.license_revoke": "撤销电子证照",
+    "services.license_reuse": "以电子证照代替申请材料",
     "services.application_accept": "受理办件",
     "services.application_reject_acceptance": "不予受理办件",
     "services.application_request_supplement": "要求补正材料",
@@ -24,5 +30,6 @@ name_actions({
 for _type, _name in (
     ("service_item", "政务服务事项"), ("service_application", "办件"), ("submit_target", "办件申请"),
     ("application_target", "办件"), ("service_file", "申请材料文件"),
+    ("service_bundle_application", "一件事申请"), ("service_elicense", "电子证照"), ("bundle_target", "一件事申请"),
 ):  # fmt: skip
     name_object(_type, _name)

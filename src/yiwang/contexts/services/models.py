@@ -71,8 +71,33 @@ class Application(Base):
     prefilled: Mapped[list[str]] = mapped_column(JSON, default=list)
     materials: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     decision: Mapped[str | None] = mapped_column(Text)
+    bundle_id: Mapped[int | None] = mapped_column(_BIG, index=True)
+    waits_for: Mapped[list[str]] = mapped_column(
+        JSON, default=list
+    )  # item codes of the bundle to finish first
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class BundleApplication(Base):
+    """一件事 / 一业一证: one application for several items, each an application of its own."""
+
+    __tablename__ = "service_bundle_application"
+    __table_args__ = (
+        UniqueConstraint("submitted_by", "idempotency_key", name="uq_service_bundle_idempotency"),
+    )
+
+    id: Mapped[int] = mapped_column(_BIG, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    bundle_code: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))  # open | completed
+    applicant_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    applicant_name: Mapped[str] = mapped_column(String(100))
+    submitted_by: Mapped[str] = mapped_column(String(80))
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    form: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class UploadedFile(Base):
@@ -90,3 +115,27 @@ class UploadedFile(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ELicense(Base):
+    """电子证照: issued on completion, signed with Ed25519; verified by its number (QR code)."""
+
+    __tablename__ = "service_elicense"
+    __table_args__ = (Index("ix_service_elicense_holder", "person_id", "enterprise_id"),)
+
+    id: Mapped[int] = mapped_column(_BIG, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    item_code: Mapped[str] = mapped_column(String(40), index=True)  # the item (or bundle:<code>) issuing it
+    holder_name: Mapped[str] = mapped_column(String(100))
+    holder_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    person_id: Mapped[int | None] = mapped_column(Integer)
+    enterprise_id: Mapped[int | None] = mapped_column(Integer)
+    issuer_department_id: Mapped[int | None] = mapped_column(Integer)
+    application_id: Mapped[int | None] = mapped_column(_BIG)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    signature: Mapped[str] = mapped_column(String(100))
+    key_id: Mapped[str] = mapped_column(String(16))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_reason: Mapped[str | None] = mapped_column(Text)

@@ -64,9 +64,15 @@ def _guide(db: DB, item: ServiceItem) -> dict[str, Any]:
 def item_list(
     request: Request, db: DB, actor: Caller, q: Annotated[str, Query(max_length=100)] = ""
 ) -> Response:
+    from yiwang.contexts.services import actions_bundles
+    from yiwang.contexts.services.bundles import BUNDLES
+
     items = actions.item_list(db, actor, q)
     depts = {d.id: d.name for d in identity.departments(db)}
-    return _render(request, "services_items.html", actor, items=items, depts=depts, q=q.strip())
+    bundles = [actions_bundles.bundle_get(db, actor, b.code) for b in BUNDLES]
+    return _render(
+        request, "services_items.html", actor, items=items, depts=depts, q=q.strip(), bundles=bundles
+    )
 
 
 @router.get("/services/items/{code}")

@@ -79,3 +79,36 @@ def application_list(actor: Actor, _t: Any) -> Decision:
 @policy("services.file_upload")
 def file_upload(actor: Actor, _t: Any) -> Decision:
     return ALLOW if actor.kind == "user" and actor.id is not None else deny("请登录后上传材料")
+
+
+@dataclass(frozen=True)
+class BundleTarget:
+    subject: str  # person | enterprise
+
+
+@policy("services.bundle_submit")
+def bundle_submit(actor: Actor, t: BundleTarget) -> Decision:
+    if actor.kind != "user":
+        return deny("请登录后申请")
+    if t.subject == "enterprise":
+        return ALLOW if actor.enterprise_id is not None else deny("该一件事须以企业账号申请")
+    return ALLOW if actor.person_id is not None else deny("该一件事须以个人账号申请")
+
+
+@policy("services.bundle_read")
+def bundle_read(actor: Actor, b: Any) -> Decision:
+    if b is not None and actor.kind == "user" and actor.id == b.applicant_user_id:
+        return ALLOW
+    return ALLOW if actor.roles & {"leader", "admin"} else deny("只能查看本人的一件事申请")
+
+
+@policy("services.license_verify")
+def license_verify(_actor: Actor, _t: Any) -> Decision:
+    return ALLOW  # anyone holding the QR code may check it; the answer shows no personal data
+
+
+@policy("services.license_revoke")
+def license_revoke(actor: Actor, lic: Any) -> Decision:
+    if actor.kind == "user" and actor.has("dept_staff") and actor.department_id == lic.issuer_department_id:
+        return ALLOW
+    return deny("只有发证部门的工作人员可以撤销证照")

@@ -7,7 +7,13 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from yiwang.contexts.services.models import Application, ServiceItem, UploadedFile
+from yiwang.contexts.services.models import (
+    Application,
+    BundleApplication,
+    ELicense,
+    ServiceItem,
+    UploadedFile,
+)
 
 
 def add(session: Session, row: Any) -> None:
@@ -77,3 +83,47 @@ def files_of(session: Session, application_id: int) -> list[UploadedFile]:
 
 def file(session: Session, file_id: int) -> UploadedFile | None:
     return session.get(UploadedFile, file_id)
+
+
+def bundle_application(
+    session: Session, bundle_id: int, for_update: bool = False
+) -> BundleApplication | None:
+    q = select(BundleApplication).where(BundleApplication.id == bundle_id)
+    return session.scalar(q.with_for_update() if for_update else q)
+
+
+def bundle_by_key(session: Session, submitted_by: str, key: str) -> BundleApplication | None:
+    q = select(BundleApplication).where(
+        BundleApplication.submitted_by == submitted_by, BundleApplication.idempotency_key == key
+    )
+    return session.scalar(q)
+
+
+def applications_of_bundle(session: Session, bundle_id: int) -> list[Application]:
+    q = select(Application).where(Application.bundle_id == bundle_id).order_by(Application.id)
+    return list(session.scalars(q))
+
+
+def bundles_of(session: Session, user_id: int, limit: int = 50) -> list[BundleApplication]:
+    q = select(BundleApplication).where(BundleApplication.applicant_user_id == user_id)
+    return list(session.scalars(q.order_by(BundleApplication.id.desc()).limit(limit)))
+
+
+def license_by_number(session: Session, number: str) -> ELicense | None:
+    return session.scalar(select(ELicense).where(ELicense.number == number))
+
+
+def licenses_held(session: Session, person_id: int | None, enterprise_id: int | None) -> list[ELicense]:
+    if person_id is None and enterprise_id is None:
+        return []
+    cond = (
+        ELicense.enterprise_id == enterprise_id
+        if enterprise_id is not None
+        else ELicense.person_id == person_id
+    )
+    q = select(ELicense).where(cond, ELicense.revoked_at.is_(None)).order_by(ELicense.id.desc())
+    return list(session.scalars(q))
+
+
+def license_of_application(session: Session, application_id: int) -> ELicense | None:
+    return session.scalar(select(ELicense).where(ELicense.application_id == application_id))

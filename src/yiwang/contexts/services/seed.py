@@ -46,3 +46,22 @@ def seed_items(session: Session) -> int:
                     setattr(row, k, v)
     session.flush()
     return added
+
+
+def seed_licenses(session: Session) -> int:
+    """The demo enterprise's electronic business licence (电子营业执照), issued by 西湖区市场监督管理局
+    on the registration it already has, so that later permits reuse it instead of an upload."""
+    from yiwang.contexts.services import licensing
+    from yiwang.contexts.services.items import LICENSE
+    from yiwang.core.actor import SYSTEM
+
+    ent = identity.account(session, "enterprise")
+    dept = identity.department_by_code(session, "330106-market_regulation")
+    if ent is None or ent.enterprise_id is None or dept is None:
+        return 0
+    if any(x.item_code == LICENSE.ref for x in repo.licenses_held(session, None, ent.enterprise_id)):
+        return 0
+    licensing.issue(session, SYSTEM, name="营业执照", item_code=LICENSE.ref, holder_name=ent.name,
+                    holder_user_id=ent.id, person_id=None, enterprise_id=ent.enterprise_id,
+                    issuer_department_id=dept.id, application_id=None, issuer=dept.name)  # fmt: skip
+    return 1
