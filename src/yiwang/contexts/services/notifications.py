@@ -20,6 +20,9 @@ _STEP = {
     "withdrawn": "已撤回",
 }  # fmt: skip
 
+# the steps that ask something of the applicant or end the case also go out by SMS and email
+_OUTSIDE = frozenset({"supplement_requested", "acceptance_rejected", "refused", "completed"})
+
 notify.template(
     "services.application_step",
     "办件进度：{{ item }}{{ step }}",
@@ -59,9 +62,10 @@ def _on_application(session: Session, event: events.Event) -> None:
                "comment": case.comment or "",
                "due": case.due_at.astimezone(SHANGHAI).strftime("%Y年%m月%d日") if case.due_at else ""}  # fmt: skip
     applicant = case.parties.get("applicant")
-    if verb in _STEP and applicant and applicant.user_id:
+    if verb in _STEP and applicant and applicant.user_id:  # every step in the app; SMS and email when it matters
+        channels = (notify.IN_APP, notify.EMAIL, notify.SMS) if verb in _OUTSIDE else (notify.IN_APP,)
         notify.send(session, identity.recipients_by_ids(session, [applicant.user_id]), "services.application_step",
-                    context, channels=(notify.IN_APP, notify.EMAIL, notify.SMS), link=case.url, event_seq=event.seq)  # fmt: skip
+                    context, channels=channels, link=case.url, event_seq=event.seq)  # fmt: skip
     if verb in ("created", "supplemented"):
         dept = case.parties["department"].department_id
         notify.send(session, _department(session, dept, ("dept_staff",)), "services.application_waiting", context,
