@@ -28,12 +28,23 @@ import time
 import uuid
 from typing import Any
 
-from _common import ScratchDB, command_line, env_for, libpq_url, machine_note, median, save, table, yiwang_cmd
+from _common import (
+    RESULTS,
+    ScratchDB,
+    command_line,
+    env_for,
+    libpq_url,
+    machine_note,
+    median,
+    save,
+    table,
+    yiwang_cmd,
+)
 from lookup_bench import Server, _http
 
 ITEM = "200002001000"  # 婚姻登记记录证明: every material shared, nothing to upload
 STEPS = ("accept", "review", "decide", "complete")
-PASSWORD = "yiwang-demo"
+PASSWORD = "yiwang-demo"  # noqa: S105  (the demo logins' published password)
 
 
 def _login(base: str, username: str) -> tuple[Any, str]:
@@ -46,14 +57,16 @@ def _login(base: str, username: str) -> tuple[Any, str]:
     return c, token
 
 
-def _form(url: str) -> dict[str, str]:
-    import psycopg
-
+def _form() -> dict[str, str]:
     from yiwang.contexts.identity.demo import generate_city
 
     p = generate_city("small", 2026).citizen_demo
-    del url, psycopg
-    return {"name": p.name, "id_number": p.id_number, "phone": "13800001234", "address": "杭州市西湖区文三路 1 号"}
+    return {
+        "name": p.name,
+        "id_number": p.id_number,
+        "phone": "13800001234",
+        "address": "杭州市西湖区文三路 1 号",
+    }
 
 
 def _product_one(base: str, citizen: tuple[Any, str], staff: tuple[Any, str], form: dict[str, str]) -> None:
@@ -64,7 +77,11 @@ def _product_one(base: str, citizen: tuple[Any, str], staff: tuple[Any, str], fo
         raise RuntimeError(f"submit {r.status_code}: {r.text[:200]}")
     app_id = r.json()["id"]
     for code in STEPS:
-        r = sc.post(f"{base}/api/v1/services/applications/{app_id}/steps/{code}", json={}, headers={"X-CSRF-Token": st})
+        r = sc.post(
+            f"{base}/api/v1/services/applications/{app_id}/steps/{code}",
+            json={},
+            headers={"X-CSRF-Token": st},
+        )
         if r.status_code != 200:
             raise RuntimeError(f"{code} {r.status_code}: {r.text[:200]}")
 
@@ -78,7 +95,9 @@ def _templates(dsn: str) -> dict[str, Any]:
         a = conn.execute("SELECT * FROM service_application ORDER BY id DESC LIMIT 1").fetchone()
         case = conn.execute("SELECT * FROM workflow_case WHERE subject_type = 'service_application' AND subject_id = %s",
                             (str(a["id"]),)).fetchone()  # fmt: skip
-        steps = conn.execute("SELECT * FROM workflow_step WHERE case_id = %s ORDER BY seq", (case["id"],)).fetchall()
+        steps = conn.execute(
+            "SELECT * FROM workflow_step WHERE case_id = %s ORDER BY seq", (case["id"],)
+        ).fetchall()
         audits = conn.execute("SELECT * FROM audit_record WHERE target_type = 'service_application' AND target_id = %s "
                               "ORDER BY id", (str(a["id"]),)).fetchall()  # fmt: skip
         events = conn.execute("SELECT * FROM event_outbox WHERE subject = %s ORDER BY id",
@@ -96,7 +115,9 @@ def _insert(conn: Any, table_name: str, row: dict[str, Any], **over: Any) -> Any
             values[k] = Json(v)
     cols = ", ".join(values)
     marks = ", ".join(f"%({k})s" for k in values)
-    return conn.execute(f"INSERT INTO {table_name} ({cols}) VALUES ({marks}) RETURNING id", values).fetchone()[0]
+    return conn.execute(
+        f"INSERT INTO {table_name} ({cols}) VALUES ({marks}) RETURNING id", values
+    ).fetchone()[0]
 
 
 def _raw_one(conn: Any, tpl: dict[str, Any]) -> None:
@@ -109,7 +130,15 @@ def _raw_one(conn: Any, tpl: dict[str, Any]) -> None:
         case_id = _insert(conn, "workflow_case", tpl["case"], subject_id=str(app_id), state="submitted", revision=0,
                           changes=1, closed_at=None, created_at=now)  # fmt: skip
         _insert(conn, "workflow_step", tpl["steps"][0], case_id=case_id, at=now)
-        _insert(conn, "audit_record", tpl["audits"][0], target_id=str(app_id), occurred_at=now, chain_seq=None, chain_hash=None)
+        _insert(
+            conn,
+            "audit_record",
+            tpl["audits"][0],
+            target_id=str(app_id),
+            occurred_at=now,
+            chain_seq=None,
+            chain_hash=None,
+        )
         _insert(conn, "event_outbox", tpl["events"][0], event_id=str(uuid.uuid4()), subject=f"application/{app_id}",
                 time=now, dispatch_pending=False, nats_pending=False)  # fmt: skip
     for i in range(1, 5):
@@ -121,7 +150,15 @@ def _raw_one(conn: Any, tpl: dict[str, Any]) -> None:
             conn.execute("UPDATE service_application SET status = %s, updated_at = %s WHERE id = %s",
                          (step["to_state"], now, app_id))  # fmt: skip
             _insert(conn, "workflow_step", step, case_id=case_id, at=now)
-            _insert(conn, "audit_record", rec, target_id=str(app_id), occurred_at=now, chain_seq=None, chain_hash=None)
+            _insert(
+                conn,
+                "audit_record",
+                rec,
+                target_id=str(app_id),
+                occurred_at=now,
+                chain_seq=None,
+                chain_hash=None,
+            )
             _insert(conn, "event_outbox", event, event_id=str(uuid.uuid4()), subject=f"application/{app_id}",
                     time=now, dispatch_pending=False, nats_pending=False)  # fmt: skip
 
@@ -173,10 +210,11 @@ def main() -> None:
                                    "WHERE d.code = '330106-civil_affairs' AND u.roles LIKE '%dept_staff%' "
                                    "ORDER BY u.id LIMIT 1")).scalar_one()  # fmt: skip
         eng.dispose()
-        form, dsn = _form(url), libpq_url(url)
+        form, dsn = _form(), libpq_url(url)
+        RESULTS.mkdir(parents=True, exist_ok=True)
         rounds: dict[str, list[float]] = {"product": [], "raw": []}
         errors = 0.0
-        with Server(url, args.port, 1, True, __import__("pathlib").Path("/tmp/services_bench_server.log"), None) as srv:
+        with Server(url, args.port, 1, True, RESULTS / "services_bench_server.log", None) as srv:
             srv.wait_ready()
             sessions = [(_login(srv.base, "citizen"), _login(srv.base, staff)) for _ in range(args.clients)]
             _product_one(srv.base, *sessions[0], form)  # warm up, and the rows the raw arm copies

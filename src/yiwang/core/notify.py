@@ -19,11 +19,10 @@ no accounts: recipients come already resolved (`identity.recipients_by_usernames
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError

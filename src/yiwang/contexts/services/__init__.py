@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from yiwang.contexts.services import cases as _cases  # noqa: F401  (the applications' workflow)
+from yiwang.contexts.services import evaluations as _evaluations  # noqa: F401  (the rectifications' workflow)
 from yiwang.contexts.services import labels as _labels  # noqa: F401  (names actions and objects)
 from yiwang.contexts.services import notifications as _notifications  # noqa: F401  (who hears what)
 from yiwang.contexts.services import policies as _policies  # noqa: F401  (registers policies)

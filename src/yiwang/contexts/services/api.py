@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Path, Query, Response, UploadFile
+from pydantic import BaseModel, Field
 
 from yiwang.contexts.identity import Caller
 from yiwang.contexts.services import actions, cases
@@ -125,3 +126,28 @@ def application_step(
         raise ValidationFailed("请填写理由", [FieldError("reason", "请填写理由（至少 2 个字）", "missing")])
     a = fn(db, actor, application_id, Step(body.revision, body.comment, body.reason))
     return application_out(db, a, actions.items_by_ids(db, actor, [a.item_id])[a.item_id])
+
+
+class EvaluationIn(BaseModel):
+    rating: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意")
+    reasons: list[str] = Field(default_factory=list, max_length=8)
+    comment: str = Field("", max_length=500)
+
+
+@router.post(
+    "/applications/{application_id}/evaluation", status_code=201, summary="好差评（办结后，申请人本人）"
+)
+def evaluation_submit(application_id: ID, body: EvaluationIn, db: DB, actor: Caller) -> dict[str, object]:
+    from yiwang.contexts.services import actions_evaluations as ev
+
+    e = ev.evaluation_submit(
+        db, actor, application_id, ev.Rating(body.rating, tuple(body.reasons), body.comment)
+    )
+    return {"id": e.id, "rating": e.rating, "status": e.status}
+
+
+@router.get("/evaluations/stats", summary="好差评统计（按部门：满意率、整改率）")
+def evaluation_stats(db: DB, actor: Caller) -> list[dict[str, object]]:
+    from yiwang.contexts.services import actions_evaluations as ev
+
+    return ev.evaluation_stats(db, actor)

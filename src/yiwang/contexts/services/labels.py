@@ -16,6 +16,12 @@ name_actions({
     "services.license_verify": "核验电子证照",
     "services.license_revoke": "撤销电子证照",
     "services.license_reuse": "以电子证照代替申请材料",
+    "services.evaluation_submit": "提交好差评",
+    "services.rectification_rectify": "提交差评整改情况",
+    "services.rectification_appeal": "对差评提出申诉",
+    "services.rectification_accept_appeal": "认定差评申诉成立",
+    "services.rectification_reject_appeal": "驳回差评申诉",
+    "services.rectification_follow_up": "完成差评回访",
     "services.application_accept": "受理办件",
     "services.application_reject_acceptance": "不予受理办件",
     "services.application_request_supplement": "要求补正材料",
@@ -30,6 +36,7 @@ name_actions({
 for _type, _name in (
     ("service_item", "政务服务事项"), ("service_application", "办件"), ("submit_target", "办件申请"),
     ("application_target", "办件"), ("service_file", "申请材料文件"),
-    ("service_bundle_application", "一件事申请"), ("service_elicense", "电子证照"), ("bundle_target", "一件事申请"),
+    ("service_bundle_application", "一件事申请"), ("service_elicense", "电子证照"),
+    ("service_evaluation", "好差评"), ("evaluation_target", "好差评"), ("bundle_target", "一件事申请"),
 ):  # fmt: skip
     name_object(_type, _name)

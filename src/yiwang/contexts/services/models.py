@@ -139,3 +139,23 @@ class ELicense(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Evaluation(Base):
+    """好差评: the applicant's rating of one handled application, 5 (非常满意) … 1 (非常不满意)."""
+
+    __tablename__ = "service_evaluation"
+
+    id: Mapped[int] = mapped_column(_BIG, primary_key=True)
+    application_id: Mapped[int] = mapped_column(_BIG, unique=True)
+    item_id: Mapped[int] = mapped_column(Integer, index=True)
+    department_id: Mapped[int] = mapped_column(Integer, index=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(10))
+    rater_user_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(
+        String(20)
+    )  # rated | rectifying | follow_up | appealed | closed | dismissed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -62,7 +62,9 @@ def _on_application(session: Session, event: events.Event) -> None:
                "comment": case.comment or "",
                "due": case.due_at.astimezone(SHANGHAI).strftime("%Y年%m月%d日") if case.due_at else ""}  # fmt: skip
     applicant = case.parties.get("applicant")
-    if verb in _STEP and applicant and applicant.user_id:  # every step in the app; SMS and email when it matters
+    if (
+        verb in _STEP and applicant and applicant.user_id
+    ):  # every step in the app; SMS and email when it matters
         channels = (notify.IN_APP, notify.EMAIL, notify.SMS) if verb in _OUTSIDE else (notify.IN_APP,)
         notify.send(session, identity.recipients_by_ids(session, [applicant.user_id]), "services.application_step",
                     context, channels=channels, link=case.url, event_seq=event.seq)  # fmt: skip

@@ -149,5 +149,41 @@ def application_page(request: Request, db: DB, actor: LoggedIn, application_id: 
     choices = workflow.choices(db, actor, case) if case else []
     history = workflow.history(db, case.id) if case else []
     dept = identity.department(db, a.handling_department_id)
+    from yiwang.contexts.services import repository as repo
+    from yiwang.contexts.services.actions_evaluations import REASONS
+    from yiwang.contexts.services.evaluations import RATINGS
+
+    rated = repo.evaluation_of(db, a.id)
+    may_rate = (
+        rated is None and actor.id == a.applicant_user_id and a.status in ("completed", "refused", "rejected")
+    )
     return _render(request, "services_application.html", actor, a=a, item=item, case=case, choices=choices,
-                   history=history, dept=dept.name if dept else "", notice=notice)  # fmt: skip
+                   history=history, dept=dept.name if dept else "", notice=notice, rated=rated, may_rate=may_rate,
+                   RATINGS=RATINGS, REASONS=REASONS)  # fmt: skip
+
+
+@router.post("/services/applications/{application_id}/evaluation")
+async def rate(request: Request, db: DB, actor: LoggedIn, application_id: ID) -> Response:
+    from yiwang.contexts.services import actions_evaluations as ev
+
+    raw = await request.form(max_fields=20)
+    try:
+        rating = int(str(raw.get("rating") or "0"))
+    except ValueError:
+        rating = 0
+    reasons = tuple(str(x)[:20] for x in raw.getlist("reasons"))[:8]
+    comment = str(raw.get("comment") or "")[:500]
+    try:
+        ev.evaluation_submit(db, actor, application_id, ev.Rating(rating, reasons, comment))
+    except ValidationFailed as exc:
+        db.rollback()
+        return RedirectResponse(f"/services/applications/{application_id}?notice=rate_error", status_code=303) \
+            if exc.errors else Response(status_code=422)  # fmt: skip
+    return RedirectResponse(f"/services/applications/{application_id}?notice=rated", status_code=303)
+
+
+@router.get("/services/evaluations")
+def evaluation_stats_page(request: Request, db: DB, actor: Caller) -> Response:
+    from yiwang.contexts.services import actions_evaluations as ev
+
+    return _render(request, "services_evaluations.html", actor, rows=ev.evaluation_stats(db, actor))

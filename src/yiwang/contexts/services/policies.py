@@ -112,3 +112,19 @@ def license_revoke(actor: Actor, lic: Any) -> Decision:
     if actor.kind == "user" and actor.has("dept_staff") and actor.department_id == lic.issuer_department_id:
         return ALLOW
     return deny("只有发证部门的工作人员可以撤销证照")
+
+
+@dataclass(frozen=True)
+class EvaluationTarget:
+    applicant_user_id: int | None
+    status: str
+    window_department_id: int | None
+
+
+@policy("services.evaluation_submit")
+def evaluation_submit(actor: Actor, t: EvaluationTarget) -> Decision:
+    if actor.kind != "user" or actor.id is None or actor.id != t.applicant_user_id:
+        return deny("只有申请人本人可以评价")
+    if t.status not in ("completed", "refused", "rejected"):
+        return deny("办件办结后才能评价")
+    return ALLOW

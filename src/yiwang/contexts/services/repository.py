@@ -11,6 +11,7 @@ from yiwang.contexts.services.models import (
     Application,
     BundleApplication,
     ELicense,
+    Evaluation,
     ServiceItem,
     UploadedFile,
 )
@@ -127,3 +128,24 @@ def licenses_held(session: Session, person_id: int | None, enterprise_id: int | 
 
 def license_of_application(session: Session, application_id: int) -> ELicense | None:
     return session.scalar(select(ELicense).where(ELicense.application_id == application_id))
+
+
+def evaluation_of(session: Session, application_id: int) -> Evaluation | None:
+    return session.scalar(select(Evaluation).where(Evaluation.application_id == application_id))
+
+
+def evaluation(session: Session, evaluation_id: int) -> Evaluation | None:
+    return session.get(Evaluation, evaluation_id)
+
+
+def evaluation_stats(session: Session) -> list[dict[str, Any]]:
+    """Per department: ratings, satisfied (4-5), bad (1-2), bad ones closed after rectification."""
+    from sqlalchemy import case as when
+
+    q = select(
+        Evaluation.department_id, func.count().label("n"), func.avg(Evaluation.rating).label("avg"),
+        func.sum(when((Evaluation.rating >= 4, 1), else_=0)).label("satisfied"),
+        func.sum(when((Evaluation.rating <= 2, 1), else_=0)).label("bad"),
+        func.sum(when((Evaluation.status == "closed", 1), else_=0)).label("rectified"),
+    ).group_by(Evaluation.department_id)  # fmt: skip
+    return [dict(r._mapping) for r in session.execute(q)]

@@ -1,8 +1,8 @@
-"""services: service items, applications, bundles, e-licenses, uploaded files
+"""services: service items, applications, bundles, e-licenses, evaluations, uploaded files
 
 Revision ID: 0010
 Revises: 0007
-Create Date: 2026-12-04 21:47:33.748044
+Create Date: 2026-12-04 22:06:07.047506
 """
 
 from __future__ import annotations
@@ -69,6 +69,28 @@ def upgrade() -> None:
             batch_op.f("ix_service_elicense_holder_user_id"), ["holder_user_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_service_elicense_item_code"), ["item_code"], unique=False)
+
+    op.create_table(
+        "service_evaluation",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("application_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column("rating", sa.Integer(), nullable=False),
+        sa.Column("reasons", sa.JSON(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("channel", sa.String(length=10), nullable=False),
+        sa.Column("rater_user_id", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("created_at", yiwang.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_service_evaluation")),
+        sa.UniqueConstraint("application_id", name=op.f("uq_service_evaluation_application_id")),
+    )
+    with op.batch_alter_table("service_evaluation", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_service_evaluation_department_id"), ["department_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_service_evaluation_item_id"), ["item_id"], unique=False)
 
     op.create_table(
         "service_file",
@@ -186,6 +208,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_service_file_application_id"))
 
     op.drop_table("service_file")
+    with op.batch_alter_table("service_evaluation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_service_evaluation_item_id"))
+        batch_op.drop_index(batch_op.f("ix_service_evaluation_department_id"))
+
+    op.drop_table("service_evaluation")
     with op.batch_alter_table("service_elicense", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_service_elicense_item_code"))
         batch_op.drop_index(batch_op.f("ix_service_elicense_holder_user_id"))
