@@ -95,6 +95,28 @@ def test_citizen_applies_with_prefill_and_staff_act_from_the_todo_list(
     assert "受理" in timeline and "办结" in timeline
     _no_overflow(tab)
     tab.screenshot(f"services-6-timeline-{size}")
+
+    # the e-license issued on completion, verified on the page its QR code opens
+    tab.goto("/services/licenses")
+    card = page.locator("section.sv-lic", has_text="出生医学证明").first
+    assert card.locator("svg").count() == 1
+    with page.expect_navigation():
+        card.locator("a:has-text('核验页面')").click()
+    assert page.locator(".sv-check").inner_text() == "有效"
+    _no_overflow(tab)
+    tab.screenshot(f"services-7-license-verified-{size}")
+
+    # 不满意: the rectification case appears in the department's to-do list
+    tab.goto(href)
+    page.locator("label.sv-rate-opt", has_text="不满意").first.click()
+    page.check("input[name=reasons][value=等候时间长]")
+    with page.expect_navigation():
+        page.click("form.sv-rate button[type=submit]")
+    assert "已转办理部门整改" in page.content()
+    _as(tab, staff_of("330106-health"))
+    tab.goto("/workbench/tasks")
+    assert page.locator("table.wf-tasks tr.wf-task", has_text="差评整改：出生医学证明签发").count() >= 1
+    tab.screenshot(f"services-8-rectification-todo-{size}")
     tab.assert_clean()
 
 
@@ -116,7 +138,7 @@ def test_a_window_clerk_applies_for_the_citizen_in_front_of_them(tab: Watched) -
     with page.expect_navigation():
         page.click("form.sv-form button[type=submit]")
     assert "校验位" in page.locator(".field-error").first.inner_text()  # refused, field by field
-    tab.screenshot("services-7-window-error-desktop")
+    tab.screenshot("services-9-window-error-desktop")
     assert all("422" in e for e in tab.console_errors)  # the refused form's own status, nothing else
     tab.console_errors.clear()
     page.fill("#f-id_number", number)
@@ -124,5 +146,5 @@ def test_a_window_clerk_applies_for_the_citizen_in_front_of_them(tab: Watched) -
         page.click("form.sv-form button[type=submit]")
     assert re.search(r"/services/applications/\d+\?notice=submitted$", page.url), page.url
     assert "综合窗口受理" in page.locator("table.sv-kv").inner_text()
-    tab.screenshot("services-8-window-submitted-desktop")
+    tab.screenshot("services-10-window-submitted-desktop")
     tab.assert_clean()
