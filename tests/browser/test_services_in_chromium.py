@@ -148,3 +148,37 @@ def test_a_window_clerk_applies_for_the_citizen_in_front_of_them(tab: Watched) -
     assert "综合窗口受理" in page.locator("table.sv-kv").inner_text()
     tab.screenshot("services-10-window-submitted-desktop")
     tab.assert_clean()
+
+
+def test_an_enterprise_obtains_a_convenience_store_industry_licence(tab: Watched, tmp_path: Path) -> None:
+    page: Any = tab.page
+    page.set_viewport_size(SIZES["phone"])
+    tab.login("enterprise")
+    tab.goto("/services/bundles/convenience_store")
+    assert "8 份" in page.locator("table.sv-saving").inner_text()  # materials one by one
+    assert page.input_value("#f-credit_code") != ""  # prefilled from 企业登记信息
+    page.fill("#f-phone", "13900001234")
+    png = tmp_path / "材料.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+    for i in range(page.locator("input[type=file]").count()):
+        page.set_input_files(f"#m-{i}", str(png))
+    _no_overflow(tab)
+    tab.screenshot("services-11-industry-apply-phone")
+    with page.expect_navigation():
+        page.click("form.sv-form button[type=submit]")
+    assert re.search(r"/services/bundle-applications/\d+\?notice=submitted$", page.url), page.url
+    links = [a.get_attribute("href") for a in page.locator("table a").all()]
+    assert len(links) == 3
+    _as(tab, staff_of("330106-market_regulation"))
+    for href in links:  # each permit decided by its department, in parallel
+        tab.goto(href)
+        for label in ("受理", "审查通过", "准予", "办结"):
+            with page.expect_navigation():
+                page.click(f"form.wf-inline button:has-text('{label}')")
+    _as(tab, "enterprise")
+    tab.goto("/services/licenses")
+    card = page.locator("section.sv-lic", has_text="便利店行业综合许可证")
+    assert card.count() == 1 and card.locator("svg").count() == 1
+    _no_overflow(tab)
+    tab.screenshot("services-12-industry-licence-phone")
+    tab.assert_clean()

@@ -83,6 +83,7 @@ def test_the_business_licence_is_reused_and_the_industry_licence_issued(as_user)
         _complete(market, a["id"])
     names = [x["name"] for x in ent.get(f"{API}/licenses").json()]
     assert "便利店行业综合许可证" in names and "便利店行业综合许可证" not in before
+    assert "食品经营许可证" not in names  # the industry licence stands for the permits
     assert ent.get(f"{API}/bundle-applications/{b['id']}").json()["status"] == "completed"
     uses = ent.get("/api/v1/me/data-access").json()
     assert any("营业执照" in str(u) for u in uses), uses[:3]

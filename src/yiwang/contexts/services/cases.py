@@ -33,10 +33,17 @@ def _on_transition(
     session.flush()
     if case.state == "completed":
         item = repo.item(session, a.item_id)
-        if item is not None and item.license_name:
+        if item is not None and item.license_name and not _in_industry_bundle(session, a):
             _license(session, actor, item.license_name, item.code, a, a.handling_department_id)
         if a.bundle_id is not None:
             _next_steps(session, actor, a.bundle_id)
+
+
+def _in_industry_bundle(session: Session, a: Application) -> bool:
+    """A permit of a 一业一证: the industry licence stands for it, no licence of its own."""
+    b = repo.bundle_application(session, a.bundle_id) if a.bundle_id is not None else None
+    spec = bundle(b.bundle_code) if b is not None else None
+    return bool(spec and spec.industry_license)
 
 
 def _license(
