@@ -78,7 +78,11 @@ def _materials(
     out, errors = [], []
     for i, need in enumerate(needs(item.materials, frozenset(held))):
         row: dict[str, Any] = {"name": need.name, "source": need.source, "ref": need.ref}
-        if need.waived and need.source == "elicense":  # the holder's e-license, reused (and logged for them)
+        if need.source == "elicense" and need.ref in produced:  # this bundle's earlier step issues it
+            row["status"] = "from_bundle"
+        elif (
+            need.waived and need.source == "elicense"
+        ):  # the holder's e-license, reused (and logged for them)
             lic = held[need.ref]
             row.update(status="elicense", license=lic.number)
             audit.record_read(session, actor, "services.license_reuse", "service_elicense", lic.id,
@@ -88,8 +92,6 @@ def _materials(
                                       "masked": []})  # fmt: skip
         elif need.waived:
             row["status"] = "waived"
-        elif need.source == "elicense" and need.ref in produced:
-            row["status"] = "from_bundle"
         elif (
             need.name in files
             and files[need.name] in found
