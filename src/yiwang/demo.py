@@ -8,6 +8,7 @@ from yiwang.contexts.exchange.seed import seed_sources
 from yiwang.contexts.identity import actions_access, department_by_code
 from yiwang.contexts.identity.demo import contacts, generate_city
 from yiwang.contexts.identity.seed import DEMO_PASSWORD, SeedReport, seed_city
+from yiwang.contexts.services import seed_grants, seed_items, seed_licenses
 from yiwang.contexts.workbench.hotline_seed import seed_hotline
 from yiwang.contexts.workbench.knowledge_seed import seed_knowledge
 from yiwang.core.actor import SYSTEM
@@ -49,5 +50,10 @@ def seed_demo(size: str, seed: int = 2026, progress: bool = False) -> SeedReport
     _exchange_accounts(report)
     report.counts.update(seed_hotline())
     report.counts["knowledge articles"] = seed_knowledge()
+    with transaction() as s:
+        report.counts["service items"] = seed_items(s)
+    with transaction() as s:
+        report.counts["services' grants (in force)"] = seed_grants(s)
+        report.counts["e-licenses"] = seed_licenses(s)
     report.seconds = time.perf_counter() - start
     return report

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
         description="comma-separated base64 Ed25519 public keys also trusted for checkpoints (rotated keys)",
     )
     audit_enabled: bool = Field(True, description="write audit records (only benchmarks turn it off)")
+    storage_dir: str = Field(
+        "var/uploads", description="where uploaded application materials are kept (local disk)"
+    )
+    upload_max_bytes: int = Field(
+        10 * 1024 * 1024, description="largest upload accepted for an application material"
+    )
     audit_checkpoint_every: int = Field(1000, description="sign a checkpoint every N sealed records")
     audit_seal_interval: float = Field(0.5, description="seconds between background chain sealing")
     cache_seconds: float = Field(

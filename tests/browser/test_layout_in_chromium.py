@@ -15,10 +15,23 @@ pytestmark = pytest.mark.browser
 
 DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 PAGES = {
-    "citizen": ["/", "/me", "/notifications", "/consult", "/consult?q=孩子出生怎么办出生医学证明"],
-    "enterprise": ["/", "/enterprise", "/me"],
+    "citizen": [
+        "/",
+        "/me",
+        "/notifications",
+        "/consult",
+        "/consult?q=孩子出生怎么办出生医学证明",
+        "/services",
+        "/services/items/200004001000",
+        "/services/items/200004001000/apply",
+        "/services/applications",
+        "/services/bundles/birth",
+        "/services/licenses",
+        "/services/evaluations",
+    ],
+    "enterprise": ["/", "/enterprise", "/me", "/services/bundles/convenience_store", "/services/licenses"],
     "clerk": ["/", "/persons", "/enterprises", "/exchange/grants"],
-    "clerk2": ["/", "/persons"],
+    "clerk2": ["/", "/persons", "/services/items/200007001000/apply"],
     "staff": [
         "/",
         "/persons",

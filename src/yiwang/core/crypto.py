@@ -80,6 +80,11 @@ def signing_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(seed)
 
 
+def purpose_signing_key(purpose: str) -> Ed25519PrivateKey:
+    """An Ed25519 key of its own for one purpose (e-licenses, say), derived from the secret key."""
+    return Ed25519PrivateKey.from_private_bytes(_derive(f"signing:{purpose}".encode()))
+
+
 def public_key_raw(key: Ed25519PrivateKey | None = None) -> bytes:
     return (
         (key or signing_key())

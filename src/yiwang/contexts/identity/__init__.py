@@ -32,12 +32,14 @@ __all__ = [
     "Caller",
     "LoggedIn",
     "account",
+    "account_id_of_person",
     "authenticate",
     "current_actor",
     "department",
     "department_by_code",
     "departments",
     "enterprise_ids_by_codes",
+    "own_identifiers",
     "person_ids_by_id_numbers",
     "persons_by_id_numbers",
     "recipients_by_ids",
@@ -59,6 +61,8 @@ class Account:
     region_code: str | None
     roles: frozenset[str]
     disabled: bool
+    person_id: int | None = None
+    enterprise_id: int | None = None
 
 
 def account(session: Session, username: str) -> Account | None:
@@ -67,7 +71,26 @@ def account(session: Session, username: str) -> Account | None:
     if u is None:
         return None
     return Account(u.id, u.username, u.display_name, u.department_id, u.region_code, frozenset(u.roles.split()),
-                   u.disabled)  # fmt: skip
+                   u.disabled, u.person_id, u.enterprise_id)  # fmt: skip
+
+
+def account_id_of_person(session: Session, person_id: int) -> int | None:
+    """The login account of a person (the applicant a window clerk serves), if they have one."""
+    return _repo.account_id_of_person(session, person_id)
+
+
+def own_identifiers(session: Session, actor: Any) -> tuple[str | None, str | None]:
+    """The logged-in user's own identity number and their enterprise's credit code (their own
+    data: read through the identity actions, not logged as a read by someone else)."""
+    from yiwang.contexts.identity import actions
+
+    number = actions.person_read(session, actor, actor.person_id).id_number if actor.person_id else None
+    credit = (
+        actions.enterprise_read(session, actor, actor.enterprise_id).credit_code
+        if actor.enterprise_id
+        else None
+    )
+    return number, credit
 
 
 def department(session: Session, dept_id: int) -> _Department | None:

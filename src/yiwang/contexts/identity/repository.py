@@ -56,6 +56,11 @@ def grids(session: Session, street_prefix: str | None = None) -> list[Grid]:
     return list(session.scalars(q))
 
 
+def account_id_of_person(session: Session, person_id: int) -> int | None:
+    q = select(UserAccount.id).where(UserAccount.person_id == person_id).order_by(UserAccount.id).limit(1)
+    return session.scalar(q)
+
+
 def person(session: Session, person_id: int) -> Person | None:
     return session.get(Person, person_id)
 

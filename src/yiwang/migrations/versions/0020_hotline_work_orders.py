@@ -13,7 +13,7 @@ from alembic import op
 import yiwang.core.db
 
 revision = "0020"
-down_revision = "0007"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
