@@ -8,6 +8,7 @@ def load_all() -> None:
     import yiwang.contexts.exchange.models
     import yiwang.contexts.exchange.sources
     import yiwang.contexts.identity.models
+    import yiwang.contexts.identity.oidc.models
     import yiwang.contexts.workbench.models
     import yiwang.core.audit
     import yiwang.core.events
