@@ -22,7 +22,8 @@ from yiwang.settings import Settings, get_settings
 
 # the field of a domain error -> the option or argument a person typed it as
 OPTIONS = {"region_code": "--region", "department": "--department", "roles": "--roles", "scopes": "--scopes",
-           "password": "--password", "username": "USERNAME", "display_name": "--name"}  # fmt: skip
+           "password": "--password", "username": "USERNAME", "display_name": "--name",
+           "redirect_uris": "--redirect-uri", "post_logout_redirect_uris": "--post-logout-uri", "alg": "--alg"}  # fmt: skip
 
 
 def refusal_line(exc: DomainError) -> str:
@@ -66,6 +67,7 @@ audit_app = typer.Typer(help="tamper-evident audit log")
 jobs_app = typer.Typer(help="periodic jobs: audit sealing, case deadlines, events, webhooks, email and SMS")
 events_app = typer.Typer(help="the event outbox: tail, replay, relay to NATS, list the types")
 tasks_app = typer.Typer(help="the one to-do list (统一待办)")
+oidc_app = typer.Typer(help="single sign-on (OpenID Connect provider): signing keys, relying parties")
 for sub, name in (
     (tasks_app, "tasks"),
     (events_app, "events"),
@@ -75,6 +77,7 @@ for sub, name in (
     (client_app, "client"),
     (audit_app, "audit"),
     (jobs_app, "jobs"),
+    (oidc_app, "oidc"),
 ):
     app.add_typer(sub, name=name)
 
@@ -157,6 +160,41 @@ def client_create(
 
     with transaction() as s:
         client, secret = create(s, SYSTEM, name, scopes.replace(",", " ").split(), region, department, rate)
+    typer.echo(json.dumps({"client_id": client.client_id, "client_secret": secret}, ensure_ascii=False))
+
+
+@oidc_app.command("rotate-key")
+def oidc_rotate_key(
+    alg: Annotated[str | None, typer.Option(help="RS256 or EdDSA (default: YIWANG_OIDC_SIGNING_ALG)")] = None,
+) -> None:
+    """Make a new ID token signing key (new kid); the old one stays in the JWKS for a while."""
+    from yiwang.contexts.identity.oidc.actions import key_rotate
+    from yiwang.core.db import transaction
+
+    with transaction() as s:
+        kid, retired = key_rotate(s, SYSTEM, alg)
+    typer.echo(json.dumps({"kid": kid, "retired": retired}, ensure_ascii=False))
+
+
+@oidc_app.command("client-create")
+def oidc_client_create(
+    name: str,
+    redirect_uri: Annotated[list[str], typer.Option(help="registered redirect URI (repeatable)")],
+    scopes: Annotated[
+        str, typer.Option(help="space- or comma-separated")
+    ] = "openid profile org offline_access",
+    post_logout_uri: Annotated[
+        list[str] | None, typer.Option(help="post-logout redirect URI (repeatable)")
+    ] = None,
+) -> None:
+    """Register a relying party; prints its client id and secret once."""
+    from yiwang.contexts.identity.oidc.actions_clients import client_create as create
+    from yiwang.core.db import transaction
+
+    with transaction() as s:
+        client, secret = create(
+            s, SYSTEM, name, redirect_uri, scopes.replace(",", " ").split(), post_logout_uri or []
+        )
     typer.echo(json.dumps({"client_id": client.client_id, "client_secret": secret}, ensure_ascii=False))
 
 
