@@ -90,8 +90,8 @@ def region_name(session: Session, code: str) -> str:
 
 
 def routers() -> list[Any]:
-    from yiwang.contexts.identity import api, pages, pages_city, pages_staff
+    from yiwang.contexts.identity import api, api_admin, pages, pages_admin, pages_city, pages_staff
     from yiwang.contexts.identity.oidc import routes as oidc_routes
 
-    return [api.router, pages_city.api_router, pages.router, pages_staff.router, pages_city.router,
-            oidc_routes.router]  # fmt: skip
+    return [api.router, api_admin.router, pages_city.api_router, pages.router, pages_staff.router,
+            pages_city.router, pages_admin.router, oidc_routes.router]  # fmt: skip

@@ -6,6 +6,7 @@ Rotation makes a new key the signing one and retires the old: it stays in the JW
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,7 +35,7 @@ def create(session: Session, alg: str | None = None) -> OidcKey:
     alg = alg or get_settings().oidc_signing_alg
     if alg not in ALGORITHMS:
         raise ValueError(f"unsupported signing algorithm {alg}")
-    kid = f"{utcnow():%Y%m%d}-{crypto.new_token(6)}"
+    kid = f"{utcnow():%Y%m%d}-{secrets.token_hex(4)}"
     key = _generate(alg, kid)
     row = OidcKey(kid=kid, alg=alg, public_jwk=dict(key.as_dict(private=False)),
                   private_enc=crypto.encrypt(key.as_pem(private=True).decode(), _AAD))  # fmt: skip
