@@ -23,7 +23,17 @@ PAGES = {
     "grid": ["/", "/persons", "/map"],
     "officer": ["/", "/audit", "/catalog", "/catalog/330100-MZ-0001", "/exchange/monitor", "/overview"],
     "leader": ["/", "/overview", "/map", "/workbench/supervision", "/workbench/workflows"],
-    "admin": ["/", "/audit", "/notifications/failures", "/workbench/workflows/exchange.sharing_request"],
+    "admin": [
+        "/",
+        "/audit",
+        "/notifications/failures",
+        "/workbench/workflows/exchange.sharing_request",
+        "/admin/accounts",
+        "/admin/roles",
+        "/admin/departments",
+        "/admin/api-clients",
+        "/admin/oidc-clients",
+    ],
     "budongchan": [
         "/",
         "/exchange/requests",

@@ -4,7 +4,7 @@ RP-initiated logout. The routes read the request; Authlib (`server.py`) speaks t
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from authlib.oauth2.rfc6749.errors import InsecureTransportError, OAuth2Error
 from fastapi import APIRouter, Form, Request
@@ -19,10 +19,12 @@ from yiwang.core import crypto
 from yiwang.core.actor import ANONYMOUS
 from yiwang.core.db import utcnow
 from yiwang.core.web.deps import DB
+from yiwang.core.web.middleware import SECURITY_HEADERS
 from yiwang.settings import get_settings
 
 router = APIRouter(tags=["单点登录"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+CSP = dict(SECURITY_HEADERS)[b"content-security-policy"].decode()
 Short = Annotated[str | None, Form(max_length=200)]
 Long = Annotated[str | None, Form(max_length=2000)]
 
@@ -95,7 +97,16 @@ def authorize_page(request: Request, db: DB, actor: Caller) -> Response:
         if exc.redirect_uri:  # a registered redirect: the client hears of its error there
             return Provider(db, issuer(request)).handle_error_response(oauth_request, exc)
         return _error_page(request, actor, exc)
-    return render(request, "oidc_consent.html", actor, consent=consent, query=request.url.query)
+    response = render(request, "oidc_consent.html", actor, consent=consent, query=request.url.query)
+    # The decision's answer redirects to the system: the page's `form-action` must allow its origin.
+    target = urlsplit(consent.grant.redirect_uri or "")
+    origin = (
+        f" {target.scheme}://{target.netloc}" if target.scheme in ("http", "https") and target.netloc else ""
+    )
+    response.headers["content-security-policy"] = CSP.replace(
+        "form-action 'self'", f"form-action 'self'{origin}"
+    )
+    return response
 
 
 @router.post("/oidc/authorize", include_in_schema=False)
