@@ -7,6 +7,7 @@ import time
 from yiwang.contexts.exchange.seed import seed_sources
 from yiwang.contexts.identity import actions_access, department_by_code
 from yiwang.contexts.identity.demo import contacts, generate_city
+from yiwang.contexts.identity.oidc.seed import seed_sso
 from yiwang.contexts.identity.seed import DEMO_PASSWORD, SeedReport, seed_city
 from yiwang.core.actor import SYSTEM
 from yiwang.core.db import transaction
@@ -40,5 +41,6 @@ def seed_demo(size: str, seed: int = 2026, progress: bool = False) -> SeedReport
     for key, n in seed_sources(city).items():
         report.counts[f"shared data rows ({key})"] = n
     _exchange_accounts(report)
+    report.counts["single sign-on (signing key, demo system)"] = seed_sso()
     report.seconds = time.perf_counter() - start
     return report

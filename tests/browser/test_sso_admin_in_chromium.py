@@ -71,9 +71,10 @@ def test_an_admin_registers_a_system_and_manages_an_account_on_the_pages(tab: Wa
         page.click("#new-oidc-client button[type=submit]")
     assert "只显示这一次" in page.locator(".notice.created").inner_text()
     assert not _wide(page)
-    tab.screenshot(f"sso-admin-oidc-client-created-{tag}")
+    tab.screenshot(f"sso-admin-oidc-client-created-{tag}", full_page=False)
 
     tab.goto("/admin/accounts")
+    page.click(".admin-new summary")
     page.fill("#username", f"zhou{tag}")
     page.fill("#display_name", "周办事")
     page.fill("#password", "short")
@@ -84,7 +85,7 @@ def test_an_admin_registers_a_system_and_manages_an_account_on_the_pages(tab: Wa
     with page.expect_navigation():
         page.click("#new-account button[type=submit]")
     assert "密码至少 8 位" in page.locator("#new-account").inner_text()
-    tab.screenshot(f"sso-admin-account-refused-{tag}")
+    tab.screenshot(f"sso-admin-account-refused-{tag}", full_page=False)
     assert all("422" in e for e in tab.console_errors), tab.console_errors  # the refused form itself
     tab.console_errors.clear()
     page.fill("#password", "a-good-password-1")

@@ -41,3 +41,16 @@ def test_client_create_prints_the_secret_once_and_refuses_a_bad_redirect() -> No
         app, ["oidc", "client-create", "档案系统", "--redirect-uri", "https://x.example/cb#frag"]
     )
     assert bad.exit_code == 2 and "--redirect-uri：" in bad.stderr and "片段" in bad.stderr
+
+
+def test_the_demo_city_has_a_system_to_try_single_sign_on_with_and_seeding_again_adds_nothing() -> None:
+    from yiwang.contexts.identity.oidc import repository as repo
+    from yiwang.contexts.identity.oidc.seed import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, seed_sso
+    from yiwang.core import security
+    from yiwang.core.db import transaction
+
+    assert seed_sso() == 0  # the session's demo seed made them already
+    with transaction() as s:
+        demo = repo.client(s, DEMO_CLIENT_ID)
+        assert demo is not None and demo.name == "演示业务系统" and "org" in demo.scopes.split()
+        assert security.verify_password(demo.secret_hash, DEMO_CLIENT_SECRET)
