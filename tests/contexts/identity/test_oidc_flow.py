@@ -216,6 +216,14 @@ def test_a_code_used_twice_fails_and_revokes_what_it_gave(live_server: str) -> N
     second = rp.token(**form)
     assert second.status_code == 400 and second.json()["error"] == "invalid_grant"
     assert rp.userinfo(first.json()["access_token"]).status_code == 401
+    from sqlalchemy import text
+
+    from yiwang.core.db import transaction
+
+    with transaction() as s:
+        reused = s.scalar(text("SELECT count(*) FROM audit_record WHERE action = 'identity.oidc_token_issue' "
+                               "AND outcome = 'reused'"))  # fmt: skip
+    assert reused >= 1
 
 
 def test_a_wrong_client_secret_or_redirect_uri_at_the_token_endpoint_is_refused(live_server: str) -> None:

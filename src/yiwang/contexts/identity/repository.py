@@ -271,4 +271,4 @@ def count_users_by_department(session: Session) -> dict[int, int]:
         select(UserAccount.department_id, func.count()).where(UserAccount.department_id.is_not(None))
         .group_by(UserAccount.department_id)
     )  # fmt: skip
-    return {dept_id: n for dept_id, n in rows}
+    return {dept_id: n for dept_id, n in rows if dept_id is not None}

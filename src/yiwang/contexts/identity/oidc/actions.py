@@ -65,7 +65,7 @@ def token_exchange(session: Session, actor: Actor, request: StarletteRequest, is
     response = provider.create_token_response(request)
     if provider.reused_code is not None:
         audit.record(session, actor, "identity.oidc_token_issue", "oidc_code", provider.reused_code,
-                     outcome="code_reused")  # fmt: skip
+                     outcome="reused")  # fmt: skip
     if provider.issued is not None and response.status_code == 200:
         row = provider.issued
         client = repo.client_by_pk(session, row.client_pk)

@@ -25,7 +25,7 @@ _parsed: dict[str, Any] = {}  # kid -> joserfc private key (keys never change on
 
 
 def _generate(alg: str, kid: str) -> Any:
-    params = {"kid": kid, "alg": alg, "use": "sig"}
+    params: Any = {"kid": kid, "alg": alg, "use": "sig"}
     if alg == "EdDSA":
         return OKPKey.generate_key("Ed25519", parameters=params, private=True)
     return RSAKey.generate_key(2048, parameters=params, private=True)
@@ -54,7 +54,7 @@ def private_key(row: OidcKey) -> Any:
     key = _parsed.get(row.kid)
     if key is None:
         pem = crypto.decrypt(row.private_enc, _AAD)
-        params = {"kid": row.kid, "alg": row.alg, "use": "sig"}
+        params: Any = {"kid": row.kid, "alg": row.alg, "use": "sig"}
         key = (OKPKey if row.alg == "EdDSA" else RSAKey).import_key(pem, parameters=params)
         _parsed[row.kid] = key
     return key
