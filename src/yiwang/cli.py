@@ -23,7 +23,8 @@ from yiwang.settings import Settings, get_settings
 
 # the field of a domain error -> the option or argument a person typed it as
 OPTIONS = {"region_code": "--region", "department": "--department", "roles": "--roles", "scopes": "--scopes",
-           "password": "--password", "username": "USERNAME", "display_name": "--name"}  # fmt: skip
+           "password": "--password", "username": "USERNAME", "display_name": "--name",
+           "redirect_uris": "--redirect-uri", "post_logout_redirect_uris": "--post-logout-uri", "alg": "--alg"}  # fmt: skip
 
 
 def refusal_line(exc: DomainError) -> str:
@@ -69,6 +70,7 @@ events_app = typer.Typer(help="the event outbox: tail, replay, relay to NATS, li
 tasks_app = typer.Typer(help="the one to-do list (统一待办)")
 hotline_app = typer.Typer(help="12345 hotline: the category model (分类建议)")
 knowledge_app = typer.Typer(help="the knowledge base (知识库): import articles")
+oidc_app = typer.Typer(help="single sign-on (OpenID Connect provider): signing keys, relying parties")
 for sub, name in (
     (knowledge_app, "knowledge"),
     (tasks_app, "tasks"),
@@ -80,6 +82,7 @@ for sub, name in (
     (audit_app, "audit"),
     (jobs_app, "jobs"),
     (hotline_app, "hotline"),
+    (oidc_app, "oidc"),
 ):
     app.add_typer(sub, name=name)
 
@@ -162,6 +165,41 @@ def client_create(
 
     with transaction() as s:
         client, secret = create(s, SYSTEM, name, scopes.replace(",", " ").split(), region, department, rate)
+    typer.echo(json.dumps({"client_id": client.client_id, "client_secret": secret}, ensure_ascii=False))
+
+
+@oidc_app.command("rotate-key")
+def oidc_rotate_key(
+    alg: Annotated[str | None, typer.Option(help="RS256 or EdDSA (default: YIWANG_OIDC_SIGNING_ALG)")] = None,
+) -> None:
+    """Make a new ID token signing key (new kid); the old one stays in the JWKS for a while."""
+    from yiwang.contexts.identity.oidc.actions import key_rotate
+    from yiwang.core.db import transaction
+
+    with transaction() as s:
+        kid, retired = key_rotate(s, SYSTEM, alg)
+    typer.echo(json.dumps({"kid": kid, "retired": retired}, ensure_ascii=False))
+
+
+@oidc_app.command("client-create")
+def oidc_client_create(
+    name: str,
+    redirect_uri: Annotated[list[str], typer.Option(help="registered redirect URI (repeatable)")],
+    scopes: Annotated[
+        str, typer.Option(help="space- or comma-separated")
+    ] = "openid profile org offline_access",
+    post_logout_uri: Annotated[
+        list[str] | None, typer.Option(help="post-logout redirect URI (repeatable)")
+    ] = None,
+) -> None:
+    """Register a relying party; prints its client id and secret once."""
+    from yiwang.contexts.identity.oidc.actions_clients import client_create as create
+    from yiwang.core.db import transaction
+
+    with transaction() as s:
+        client, secret = create(
+            s, SYSTEM, name, redirect_uri, scopes.replace(",", " ").split(), post_logout_uri or []
+        )
     typer.echo(json.dumps({"client_id": client.client_id, "client_secret": secret}, ensure_ascii=False))
 
 

@@ -7,6 +7,7 @@ import time
 from yiwang.contexts.exchange.seed import seed_sources
 from yiwang.contexts.identity import actions_access, department_by_code
 from yiwang.contexts.identity.demo import contacts, generate_city
+from yiwang.contexts.identity.oidc.seed import seed_sso
 from yiwang.contexts.identity.seed import DEMO_PASSWORD, SeedReport, seed_city
 from yiwang.contexts.services import seed_grants, seed_items, seed_licenses
 from yiwang.contexts.workbench.hotline_seed import seed_hotline
@@ -55,5 +56,6 @@ def seed_demo(size: str, seed: int = 2026, progress: bool = False) -> SeedReport
     with transaction() as s:
         report.counts["services' grants (in force)"] = seed_grants(s)
         report.counts["e-licenses"] = seed_licenses(s)
+    report.counts["single sign-on (signing key, demo system)"] = seed_sso()
     report.seconds = time.perf_counter() - start
     return report

@@ -8,6 +8,7 @@ def load_all() -> None:
     import yiwang.contexts.exchange.models
     import yiwang.contexts.exchange.sources
     import yiwang.contexts.identity.models
+    import yiwang.contexts.identity.oidc.models
     import yiwang.contexts.services.models
     import yiwang.contexts.workbench.hotline_models
     import yiwang.contexts.workbench.knowledge_models

@@ -50,7 +50,17 @@ PAGES = {
         "/workbench/workflows",
         "/workbench/hotline/topics",
     ],
-    "admin": ["/", "/audit", "/notifications/failures", "/workbench/workflows/exchange.sharing_request"],
+    "admin": [
+        "/",
+        "/audit",
+        "/notifications/failures",
+        "/workbench/workflows/exchange.sharing_request",
+        "/admin/accounts",
+        "/admin/roles",
+        "/admin/departments",
+        "/admin/api-clients",
+        "/admin/oidc-clients",
+    ],
     "budongchan": [
         "/",
         "/exchange/requests",

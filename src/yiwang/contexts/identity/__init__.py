@@ -20,6 +20,7 @@ from yiwang.contexts.identity.lookups import (
     persons_by_id_numbers,
 )
 from yiwang.contexts.identity.models import Department as _Department
+from yiwang.contexts.identity.oidc import policies as _oidc_policies  # noqa: F401  (single sign-on)
 from yiwang.contexts.identity.recipients import (
     recipients_by_ids,
     recipients_by_usernames,
@@ -112,6 +113,8 @@ def region_name(session: Session, code: str) -> str:
 
 
 def routers() -> list[Any]:
-    from yiwang.contexts.identity import api, pages, pages_city, pages_staff
+    from yiwang.contexts.identity import api, api_admin, pages, pages_admin, pages_city, pages_staff
+    from yiwang.contexts.identity.oidc import routes as oidc_routes
 
-    return [api.router, pages_city.api_router, pages.router, pages_staff.router, pages_city.router]
+    return [api.router, api_admin.router, pages_city.api_router, pages.router, pages_staff.router,
+            pages_city.router, pages_admin.router, oidc_routes.router]  # fmt: skip

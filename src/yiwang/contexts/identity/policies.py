@@ -83,6 +83,60 @@ def client_create(actor: Actor, _target: Any) -> Decision:
     return ALLOW if actor.has("admin") else deny("仅系统管理员可登记接入系统")
 
 
+def _admin_only(actor: Actor, what: str) -> Decision:
+    return ALLOW if actor.has("admin") else deny(f"仅系统管理员可{what}")
+
+
+@policy("identity.user_list")
+def user_list(actor: Actor, _target: Any) -> Decision:
+    return _admin_only(actor, "查看账号")
+
+
+@policy("identity.user_update")
+def user_update(actor: Actor, _target: Any) -> Decision:
+    return _admin_only(actor, "修改账号")
+
+
+@policy("identity.user_disable")
+def user_disable(actor: Actor, _target: Any) -> Decision:
+    return _admin_only(actor, "停用或启用账号")
+
+
+@policy("identity.user_password_reset")
+def user_password_reset(actor: Actor, _target: Any) -> Decision:
+    return _admin_only(actor, "重置密码")
+
+
+@policy("identity.role_list")
+def role_list(actor: Actor, _target: Any) -> Decision:
+    return _admin_only(actor, "查看角色")
+
+
+@policy("identity.department_list")
+def department_list(actor: Actor, _target: Any) -> Decision:
+    return _admin_only(actor, "管理部门")
+
+
+@policy("identity.department_create")
+def department_create(actor: Actor, _target: Any) -> Decision:
+    return _admin_only(actor, "新建部门")
+
+
+@policy("identity.department_update")
+def department_update(actor: Actor, _target: Any) -> Decision:
+    return _admin_only(actor, "修改部门")
+
+
+@policy("identity.client_list")
+def client_list(actor: Actor, _target: Any) -> Decision:
+    return _admin_only(actor, "查看接入系统")
+
+
+@policy("identity.client_revoke")
+def client_revoke(actor: Actor, _target: Any) -> Decision:
+    return _admin_only(actor, "停用接入系统")
+
+
 @policy("identity.session_create")
 def session_create(_actor: Actor, _target: Any) -> Decision:
     return ALLOW  # anyone may try to log in; the credentials decide

@@ -232,3 +232,48 @@ def enterprise_ids_by_codes(session: Session, credit_codes: list[str]) -> dict[s
         select(Enterprise.credit_code, Enterprise.id).where(Enterprise.credit_code.in_(credit_codes))
     )
     return {c: i for c, i in rows}
+
+
+# -- administration -----------------------------------------------------------------------------------
+
+
+def users_page(
+    session: Session, q: str | None, role: str | None, after: int, limit: int
+) -> list[UserAccount]:
+    """Login accounts by id, optionally by part of the username or name and by role."""
+    query = select(UserAccount).where(UserAccount.id > after)
+    if q:
+        like = f"%{q.replace('%', '').replace('_', '')}%"
+        query = query.where(UserAccount.username.like(like) | UserAccount.display_name.like(like))
+    if role:
+        query = query.where(
+            (literal(" ") + UserAccount.roles + literal(" ")).contains(f" {role} ", autoescape=True)
+        )
+    return list(session.scalars(query.order_by(UserAccount.id).limit(limit)))
+
+
+def role_strings(session: Session) -> list[str]:
+    """Every account's role string (to count accounts per role)."""
+    return list(session.scalars(select(UserAccount.roles)))
+
+
+def delete_sessions_of_user(session: Session, user_id: int) -> int:
+    result = session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def clients_all(session: Session) -> list[ApiClient]:
+    return list(session.scalars(select(ApiClient).order_by(ApiClient.id)))
+
+
+def delete_tokens_of_client(session: Session, client_pk: int) -> int:
+    result = session.execute(delete(ApiToken).where(ApiToken.client_pk == client_pk))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def count_users_by_department(session: Session) -> dict[int, int]:
+    rows = session.execute(
+        select(UserAccount.department_id, func.count()).where(UserAccount.department_id.is_not(None))
+        .group_by(UserAccount.department_id)
+    )  # fmt: skip
+    return {dept_id: n for dept_id, n in rows if dept_id is not None}

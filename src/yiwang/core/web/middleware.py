@@ -52,7 +52,10 @@ class RequestContext:
                 status = message["status"]
                 extra = [(b"x-request-id", rid.encode())]
                 if scope["path"] not in ("/metrics",):
-                    extra += SECURITY_HEADERS
+                    # A response that set its own policy keeps it (the single sign-on consent
+                    # page lets its form redirect to the registered system: `form-action`).
+                    own = {k.lower() for k, _ in message.get("headers", [])}
+                    extra += [h for h in SECURITY_HEADERS if h[0] not in own]
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
