@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from yiwang.contexts.cityops.seed import seed as seed_cityops
 from yiwang.contexts.exchange.seed import seed_sources
 from yiwang.contexts.identity import actions_access, department_by_code
 from yiwang.contexts.identity.demo import contacts, generate_city
@@ -40,5 +41,8 @@ def seed_demo(size: str, seed: int = 2026, progress: bool = False) -> SeedReport
     for key, n in seed_sources(city).items():
         report.counts[f"shared data rows ({key})"] = n
     _exchange_accounts(report)
+    with transaction() as s:
+        for key, n in seed_cityops(s).items():
+            report.counts[key] = n
     report.seconds = time.perf_counter() - start
     return report
