@@ -15,6 +15,6 @@ __all__ = ["routers"]
 
 
 def routers() -> list[Any]:
-    from yiwang.contexts.cityops import api
+    from yiwang.contexts.cityops import api, open311
 
-    return [api.router]
+    return [api.router, open311.router]

@@ -68,12 +68,12 @@ def duplicates_of(session: Session, e: CityEvent) -> list[Duplicate]:
         d = geo.distance_m(e.lon, e.lat, o.lon, o.lat)
         if d <= DUPLICATE_METRES:
             found.append(
-                Duplicate(event_id=o.id, distance_m=round(d, 1), status_label=_STATE_LABELS.get(o.status, ""))
+                Duplicate(event_id=o.id, distance_m=round(d, 1), status_label=STATE_LABELS.get(o.status, ""))
             )
     return found
 
 
-_STATE_LABELS = {
+STATE_LABELS = {
     "reported": "待立案", "registered": "待派遣", "dispatched": "待处置", "handled": "待核查", "merged": "已合并",
     "closed": "已结案", "cancelled": "不予立案",
 }  # fmt: skip
@@ -184,7 +184,7 @@ def event_view(session: Session, e: CityEvent, dups: list[Duplicate] | None = No
         id=e.id, category_code=e.category_code, category_name=cat.name if cat else "", lon=e.lon, lat=e.lat,
         address=e.address, description=e.description, source=e.source, urgency=e.urgency, grid_code=e.grid_code,
         grid_name=grid_name, street_code=e.street_code, district_code=e.district_code,
-        department=dept.name if dept else "", status=e.status, status_label=_STATE_LABELS.get(e.status, e.status),
+        department=dept.name if dept else "", status=e.status, status_label=STATE_LABELS.get(e.status, e.status),
         case_id=c.id if c else None, revision=c.revision if c else 0, due_at=c.due_at if c and c.open else None,
         overdue=bool(c and c.overdue()), plate=e.plate, merged_into_id=e.merged_into_id, token=e.token,
         created_at=e.created_at, closed_at=e.closed_at, duplicates=dups or [], photos=repo.photo_ids(session, e.id),

@@ -20,6 +20,7 @@ name_actions({
     "cityops.dashboard_read": "查看城市运行指挥大屏",
     "cityops.stats_read": "查看城市事件公开统计",
     "cityops.category_list": "查看城市管理部件事件分类",
+    "cityops.request_list": "查询市民诉求（公开）",
     "cityops.scenario_read": "查看城市运行场景分析",
     "cityops.sensor_ingest": "接收传感器数据",
     "cityops.open311_key_create": "发放市民诉求接口密钥",

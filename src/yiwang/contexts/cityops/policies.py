@@ -82,6 +82,12 @@ def stats_read(_actor: Actor, _t: Any) -> Decision:
     return ALLOW
 
 
+@policy("cityops.request_list")
+def request_list(_actor: Actor, _t: Any) -> Decision:
+    """Open311 service requests are public records (no plates, no reporters)."""
+    return ALLOW
+
+
 @policy("cityops.category_list")
 def category_list(_actor: Actor, _t: Any) -> Decision:
     return ALLOW
