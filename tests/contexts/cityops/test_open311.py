@@ -8,10 +8,6 @@ from __future__ import annotations
 from xml.etree import ElementTree as ET
 
 
-def _parse(raw: bytes) -> ET.Element:
-    return ET.fromstring(raw)  # noqa: S314  (the test's own server's answers)
-
-
 import pytest
 from sqlalchemy import text
 
@@ -19,6 +15,11 @@ from tests.contexts.cityops.helpers import GRID, point_in
 from yiwang.contexts.cityops import actions_open311
 from yiwang.core.actor import Actor
 from yiwang.core.db import transaction
+
+
+def _parse(raw: bytes) -> ET.Element:
+    return ET.fromstring(raw)  # noqa: S314  (the test's own server's answers)
+
 
 ADMIN = Actor(kind="user", id=0, name="测试管理员", roles=frozenset({"admin"}), region_code="330100")
 
