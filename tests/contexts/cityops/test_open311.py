@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-
 import pytest
 from sqlalchemy import text
 
