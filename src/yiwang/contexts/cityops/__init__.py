@@ -9,6 +9,7 @@ from typing import Any
 
 from yiwang.contexts.cityops import cases as _cases  # noqa: F401  (the events' workflow)
 from yiwang.contexts.cityops import labels as _labels  # noqa: F401  (names actions and objects)
+from yiwang.contexts.cityops import notifications as _notifications  # noqa: F401  (who hears what)
 from yiwang.contexts.cityops import policies as _policies  # noqa: F401  (registers policies)
 
 __all__ = ["routers"]

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request, Response, UploadFile
 
-from yiwang.contexts.cityops import actions, actions_case
-from yiwang.contexts.cityops.schemas import BatchIn, BatchOut, EventIn, EventOut, TransitionIn
+from yiwang.contexts.cityops import actions, actions_case, actions_sensor
+from yiwang.contexts.cityops.schemas import BatchIn, BatchOut, EventIn, EventOut, SensorReading, TransitionIn
 from yiwang.contexts.identity import Caller
 from yiwang.core.web.deps import DB
 
@@ -41,6 +41,12 @@ def report_batch(body: BatchIn, db: DB, actor: Caller) -> BatchOut:
     start = time.perf_counter()
     ids = actions.event_report_batch(db, actor, body.events)
     return BatchOut(created=len(ids), ids=ids, seconds=round(time.perf_counter() - start, 4))
+
+
+@router.post("/sensors/readings", summary="传感器读数（积水超过警戒值即生成紧急事件）")
+def sensor_reading(body: SensorReading, db: DB, actor: Caller) -> dict[str, int | None]:
+    out = actions_sensor.sensor_reading(db, actor, body)
+    return {"event_id": out.id if out else None}
 
 
 @router.get("/events/{event_id}", response_model=EventOut, summary="查看城市事件")

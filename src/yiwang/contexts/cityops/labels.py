@@ -24,12 +24,11 @@ name_actions({
     "cityops.scenario_read": "查看城市运行场景分析",
     "cityops.sensor_ingest": "接收传感器数据",
     "cityops.open311_key_create": "发放市民诉求接口密钥",
-    "cityops.owner_notify": "通知违停车主挪车",
 })  # fmt: skip
 
 for _type, _name in (
     ("city_event", "城市事件"), ("city_event_photo", "城市事件照片"), ("city_open311_key", "市民诉求接口密钥"),
     ("report_target", "城市事件上报"), ("event_target", "城市事件"), ("area_target", "城市运行统计"),
-    ("city_vehicle", "机动车"),
+    ("city_vehicle", "机动车"), ("sensor_reading", "传感器读数"),
 ):  # fmt: skip
     name_object(_type, _name)

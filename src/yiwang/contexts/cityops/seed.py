@@ -63,9 +63,9 @@ def seed(session: Session) -> dict[str, int]:
         rows_i = []
         for i, name in enumerate(_CROSSINGS):
             phases = [
-                {"name": "东西直行", "flow": rng.randint(650, 900), "saturation": 1800, "green": 30},
-                {"name": "南北直行", "flow": rng.randint(400, 650), "saturation": 1800, "green": 30},
-                {"name": "东西左转", "flow": rng.randint(150, 260), "saturation": 1600, "green": 15},
+                {"name": "东西直行", "flow": rng.randint(600, 750), "saturation": 1800, "green": 55},
+                {"name": "南北直行", "flow": rng.randint(330, 450), "saturation": 1800, "green": 35},
+                {"name": "东西左转", "flow": rng.randint(120, 180), "saturation": 1600, "green": 18},
             ]
             rows_i.append(Intersection(name=name, lon=round(c.x + 0.004 * i, 6), lat=round(c.y - 0.003 * i, 6),
                                        phases=phases, cycle_s=120.0, lost_time_s=12.0))  # fmt: skip
