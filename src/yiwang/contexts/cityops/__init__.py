@@ -16,6 +16,6 @@ __all__ = ["routers"]
 
 
 def routers() -> list[Any]:
-    from yiwang.contexts.cityops import api, open311
+    from yiwang.contexts.cityops import api, open311, pages
 
-    return [api.router, open311.router]
+    return [api.router, open311.router, pages.router]
