@@ -15,14 +15,14 @@ pytestmark = pytest.mark.browser
 
 DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 PAGES = {
-    "citizen": ["/", "/me", "/notifications"],
+    "citizen": ["/", "/me", "/notifications", "/cityops/stats"],
     "enterprise": ["/", "/enterprise", "/me"],
     "clerk": ["/", "/persons", "/enterprises", "/exchange/grants"],
     "clerk2": ["/", "/persons"],
     "staff": ["/", "/persons", "/exchange/requests", "/workbench/tasks"],
-    "grid": ["/", "/persons", "/map"],
+    "grid": ["/", "/persons", "/map", "/cityops/report", "/cityops/events"],
     "officer": ["/", "/audit", "/catalog", "/catalog/330100-MZ-0001", "/exchange/monitor", "/overview"],
-    "leader": ["/", "/overview", "/map", "/workbench/supervision", "/workbench/workflows"],
+    "leader": ["/", "/overview", "/map", "/workbench/supervision", "/workbench/workflows", "/cityops/dashboard"],
     "admin": ["/", "/audit", "/notifications/failures", "/workbench/workflows/exchange.sharing_request"],
     "budongchan": [
         "/",

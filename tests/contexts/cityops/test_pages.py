@@ -34,7 +34,6 @@ def test_a_bad_form_is_shown_again_with_chinese_messages(as_user) -> None:
                   files={"photo": ("p.png", b"not an image at all", "image/png")})  # fmt: skip
     assert r.status_code == 422
     assert "只接受 JPEG、PNG 或 WebP 格式的照片" in r.text
-    lon, lat = point_in(GRID)
     r = grid.post("/cityops/report", data={"csrf_token": csrf_of(grid, "/cityops/report"), "category_code": "10101",
                                            "lon": "116.4", "lat": "39.9", "description": "北京"})  # fmt: skip
     assert r.status_code == 422 and "不在本市任何网格内" in r.text

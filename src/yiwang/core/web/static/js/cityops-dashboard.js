@@ -78,19 +78,20 @@
   function drawCharts(f) {
     var cat = pairs(f.by_category);
     var catOpt = { textStyle: { fontFamily: theme.font }, tooltip: {}, grid: { left: 110, right: 20, top: 8, bottom: 24 },
-      xAxis: { type: "value", minInterval: 1 }, yAxis: { type: "category", data: cat.map(function (c) { return c.name; }) },
+      graphic: cat.length ? [] : [{ type: "text", left: "center", top: "middle", style: { text: "暂无未结案事件", fill: "#6b7280", fontSize: 14 } }],
+      xAxis: { type: "value", minInterval: 1, show: cat.length > 0 }, yAxis: { type: "category", show: cat.length > 0, data: cat.map(function (c) { return c.name; }) },
       series: [{ type: "bar", data: cat.map(function (c) { return c.value; }), color: theme.red }] };
     var stOpt = { textStyle: { fontFamily: theme.font }, tooltip: { trigger: "item" },
       series: [{ type: "pie", radius: ["40%", "70%"], data: pairs(f.by_status).map(function (d) {
         d.itemStyle = { color: STATE_COLORS[d.name] || "#94a3b8" }; return d; }), label: { formatter: "{b} {c}" } }] };
-    var trOpt = { textStyle: { fontFamily: theme.font }, tooltip: { trigger: "axis" }, legend: { data: ["上报", "结案"] },
+    var trOpt = { textStyle: { fontFamily: theme.font }, tooltip: { trigger: "axis" }, legend: { data: ["上报", "结案"], top: 0, right: 8 },
       grid: { left: 40, right: 16, top: 36, bottom: 28 }, xAxis: { type: "category", data: f.trend.days },
       yAxis: { type: "value", minInterval: 1 },
       series: [{ name: "上报", type: "line", data: f.trend.created, color: theme.red },
                { name: "结案", type: "line", data: f.trend.closed, color: "#059669" }] };
     [["byCategory", "co-by-category", catOpt], ["byStatus", "co-by-status", stOpt], ["trend", "co-trend", trOpt]]
       .forEach(function (c) {
-        if (charts[c[0]]) { charts[c[0]].setOption(c[2], { replaceMerge: ["series"] }); }
+        if (charts[c[0]]) { charts[c[0]].setOption(c[2], { replaceMerge: ["series", "graphic"] }); }
         else { charts[c[0]] = theme.mount(document.getElementById(c[1]), c[2]); }
       });
   }
