@@ -22,7 +22,14 @@ PAGES = {
     "staff": ["/", "/persons", "/exchange/requests", "/workbench/tasks"],
     "grid": ["/", "/persons", "/map", "/cityops/report", "/cityops/events"],
     "officer": ["/", "/audit", "/catalog", "/catalog/330100-MZ-0001", "/exchange/monitor", "/overview"],
-    "leader": ["/", "/overview", "/map", "/workbench/supervision", "/workbench/workflows", "/cityops/dashboard"],
+    "leader": [
+        "/",
+        "/overview",
+        "/map",
+        "/workbench/supervision",
+        "/workbench/workflows",
+        "/cityops/dashboard",
+    ],
     "admin": ["/", "/audit", "/notifications/failures", "/workbench/workflows/exchange.sharing_request"],
     "budongchan": [
         "/",
