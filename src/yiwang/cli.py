@@ -66,7 +66,9 @@ audit_app = typer.Typer(help="tamper-evident audit log")
 jobs_app = typer.Typer(help="periodic jobs: audit sealing, case deadlines, events, webhooks, email and SMS")
 events_app = typer.Typer(help="the event outbox: tail, replay, relay to NATS, list the types")
 tasks_app = typer.Typer(help="the one to-do list (统一待办)")
+cityops_app = typer.Typer(help="city operations (一网统管): sensor feed")
 for sub, name in (
+    (cityops_app, "cityops"),
     (tasks_app, "tasks"),
     (events_app, "events"),
     (db_app, "db"),
@@ -239,6 +241,30 @@ def jobs_run() -> None:
     finally:
         runner.stop()
         typer.echo(f"stopped; runs: {runner.runs}")
+
+
+@cityops_app.command("sensor-feed")
+def cityops_sensor_feed(
+    subject: str = typer.Option("cityops.sensors.readings", help="NATS subject of the readings"),
+) -> None:
+    """Consume sensor readings from NATS (YIWANG_NATS_URL); one over its threshold opens an urgent event."""
+    import time
+
+    from yiwang.contexts import load
+    from yiwang.contexts.cityops.sensor_feed import SensorFeed
+    from yiwang.settings import get_settings
+
+    load()
+    url = get_settings().nats_url
+    if not url:
+        raise typer.BadParameter("set YIWANG_NATS_URL")
+    feed = SensorFeed(url, subject).start()
+    typer.echo(f"listening on {subject}")
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        feed.stop()
 
 
 @app.command("settings")
