@@ -267,6 +267,19 @@ def cityops_sensor_feed(
         feed.stop()
 
 
+@cityops_app.command("open311-key")
+def cityops_open311_key(name: str = typer.Argument(..., help="the citizen app's name")) -> None:
+    """Issue an Open311 api_key for a citizen app (printed once; kept as its SHA-256)."""
+    from yiwang.contexts import load
+    from yiwang.contexts.cityops.actions_open311 import key_create
+    from yiwang.core.actor import SYSTEM
+    from yiwang.core.db import transaction
+
+    load()
+    with transaction() as s:
+        typer.echo(key_create(s, SYSTEM, name))
+
+
 @app.command("settings")
 def show_settings() -> None:
     """Every setting with its current value (secrets hidden) and what it is for."""
