@@ -52,3 +52,10 @@ def test_the_leader_dashboard_and_the_public_statistics_render(as_user, client) 
     assert client.get("/api/v1/cityops/dashboard").status_code == 401
     citizen = as_user("citizen")
     assert citizen.get("/cityops/dashboard").status_code == 403
+
+
+def test_the_signal_timing_page_shows_webster_before_and_after(as_user) -> None:
+    leader = as_user("leader")
+    page = leader.get("/cityops/signals")
+    assert page.status_code == 200 and "建议周期" in page.text and "文三路与学院路口" in page.text
+    assert as_user("citizen").get("/cityops/signals").status_code == 403

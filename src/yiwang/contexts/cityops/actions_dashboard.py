@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from yiwang.contexts import identity
-from yiwang.contexts.cityops import cases
+from yiwang.contexts.cityops import cases, scenarios
 from yiwang.contexts.cityops import repository as repo
 from yiwang.contexts.cityops.actions import STATE_LABELS
 from yiwang.contexts.cityops.policies import AreaTarget
@@ -94,4 +94,14 @@ def public_stats(session: Session, actor: Actor) -> dict[str, Any]:
     out = _figures(session)
     districts = {c: v[0] for c, v in identity.regions_named(session, "district").items()}
     out["districts"] = [{k: v for k, v in r.items()} for r in _areas(session, "district_code", districts)]
+    return out
+
+
+def signal_plans(session: Session, actor: Actor) -> list[tuple[Any, scenarios.SignalPlan]]:
+    """拥堵: each seeded intersection's Webster timing against its current one."""
+    authz.check(actor, "cityops.scenario_read", None)
+    out = []
+    for i in repo.intersections(session):
+        phases = [scenarios.Phase(p["name"], p["flow"], p["saturation"], p["green"]) for p in i.phases]
+        out.append((i, scenarios.webster(phases, i.cycle_s, i.lost_time_s)))
     return out

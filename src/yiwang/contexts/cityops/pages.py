@@ -243,3 +243,8 @@ def stats_page(request: Request, db: DB, actor: Caller) -> Response:
 )
 def stats_data(db: DB, actor: Caller) -> dict[str, Any]:
     return actions_dashboard.public_stats(db, actor)
+
+
+@router.get("/cityops/signals")
+def signals_page(request: Request, db: DB, actor: LoggedIn) -> Response:
+    return _render(request, "cityops_signals.html", actor, plans=actions_dashboard.signal_plans(db, actor))
