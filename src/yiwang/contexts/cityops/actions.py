@@ -97,8 +97,10 @@ def _create(session: Session, actor: Actor, c: Checked, streets: dict[str, str],
                  detail={"category": e.category_code, "grid": e.grid_code, "source": e.source})  # fmt: skip
     verifier = actor.id if actor.kind == "user" and actor.has("grid_worker") else None
     if verifier is None:
-        workers = identity.grid_worker_ids(session, e.grid_code)
-        verifier = workers[0] if workers else None
+        known: dict[str, list[int]] = session.info.setdefault("cityops.grid_workers", {})
+        if e.grid_code not in known:
+            known[e.grid_code] = identity.grid_worker_ids(session, e.grid_code)
+        verifier = known[e.grid_code][0] if known[e.grid_code] else None
     case = cases.open_case(session, actor, e, c.category, streets.get(e.street_code, e.street_code), verifier)
     dups = duplicates_of(session, e)
     if d.source in AUTO_DISPATCH and not dups:

@@ -43,7 +43,11 @@ workflow.register(Path(__file__).parent / "workflows" / "city_event.yaml", _on_t
 
 
 def _department(session: Session, code: str) -> Any:
-    return identity.department_by_code(session, code)
+    """Departments by code, remembered for the transaction (a batch asks for the same few)."""
+    known: dict[str, Any] = session.info.setdefault("cityops.departments", {})
+    if code not in known:
+        known[code] = identity.department_by_code(session, code)
+    return known[code]
 
 
 def _party(dept: Any, region: str | None = None, name: str | None = None) -> Party:
