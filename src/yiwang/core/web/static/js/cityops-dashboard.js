@@ -99,7 +99,8 @@
     var tr = document.createElement("tr");
     [r.name === "None" ? "待派遣" : r.name, r.events, r.closing_rate + "%",
      r.mean_hours === null ? "—" : r.mean_hours.toFixed(1) + " 小时"].forEach(function (v, i) {
-      var td = document.createElement("td"); td.textContent = v; if (i) { td.className = "num"; } tr.appendChild(td);
+      var td = document.createElement("td"); td.textContent = v; if (i) { td.className = "num"; }
+      td.setAttribute("data-label", ["", "件数", "结案率", "平均时长"][i]); tr.appendChild(td);
     });
     return tr;
   }
