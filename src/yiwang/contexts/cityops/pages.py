@@ -31,13 +31,21 @@ router = APIRouter(include_in_schema=False)
 add_template_folder(Path(__file__).parent / "templates")
 
 EVENT_READERS = {"grid_worker", "dept_staff", "leader", "admin", "data_officer"}
-nav.add_nav("城市事件", "/cityops/events", EVENT_READERS, order=42)
-nav.add_nav("指挥大屏", "/cityops/dashboard", {"leader", "admin", "data_officer"}, order=44)
+nav.add_nav("城市事件", "/cityops/events", {"grid_worker", "dept_staff"}, order=42)  # others: the home cards
+nav.add_nav("指挥大屏", "/cityops/dashboard", {"leader"}, order=44)
 nav.add_card("grid_worker", "上报城市事件", "在现场拍照上报部件损坏、乱堆乱放、违停等问题，系统按网格自动派遣。",
              "/cityops/report", 5)  # fmt: skip
 nav.add_card(
     "grid_worker", "待我核查", "部门处置完毕的事件，到现场拍照核查后结案。", "/cityops/events?tab=verify", 6
 )
+for _role in ("admin", "data_officer"):
+    nav.add_card(
+        _role,
+        "城市运行指挥",
+        "全市城市事件地图、超期与结案率、各街道各部门处置时长。",
+        "/cityops/dashboard",
+        30,
+    )
 nav.add_card("leader", "城市运行指挥", "全市城市事件地图、超期与结案率、各街道各部门处置时长，实时刷新。",
              "/cityops/dashboard", 5)  # fmt: skip
 nav.add_card(
