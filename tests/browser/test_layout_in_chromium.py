@@ -29,8 +29,15 @@ PAGES = {
         "/workbench/supervision",
         "/workbench/workflows",
         "/cityops/dashboard",
+        "/cityops/signals",
     ],
-    "admin": ["/", "/audit", "/notifications/failures", "/workbench/workflows/exchange.sharing_request"],
+    "admin": [
+        "/",
+        "/audit",
+        "/notifications/failures",
+        "/workbench/workflows/exchange.sharing_request",
+        "/workbench/workflows/cityops.city_event",
+    ],
     "budongchan": [
         "/",
         "/exchange/requests",

@@ -41,7 +41,8 @@
         { id: "done", type: "scatter", coordinateSystem: "geo", data: points.filter(function (p) { return p.status === "已结案"; }),
           symbolSize: 7, symbol: "diamond", z: 4 },
       ],
-      visualMap: { min: 0, max: max, seriesIndex: 0, left: 12, bottom: 12, itemHeight: 100, calculable: false,
+      visualMap: { min: 0, max: max, seriesIndex: 0, orient: "horizontal", left: "center", bottom: 0, itemWidth: 10,
+                   itemHeight: 90, calculable: false,
                    text: ["未结案多", "少"], inRange: { color: ["#f1f5f9", "#fde2e2", "#f7b4b4", "#e6585c"] } },
     };
   }
@@ -55,7 +56,7 @@
         if (p.seriesType === "map") { return p.name + "<br>未结案事件：" + (p.value || 0); }
         return "";
       } },
-      geo: { map: "yiwang-city-grids", roam: true, layoutCenter: ["50%", "50%"], layoutSize: "95%",
+      geo: { map: "yiwang-city-grids", roam: true, layoutCenter: ["50%", "46%"], layoutSize: "88%",
              itemStyle: { areaColor: "#f1f5f9", borderColor: "#cbd5e1", borderWidth: 0.6 },
              emphasis: { itemStyle: { areaColor: "#fde68a" }, label: { show: false } }, label: { show: false } },
     };
