@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.browser.conftest import Watched
-from tests.contexts.cityops.helpers import png
+from tests.contexts.cityops.helpers import free_point, png
 from yiwang.core import notify_delivery, notify_sms
 from yiwang.core.db import transaction
 
@@ -59,6 +59,9 @@ def test_an_illegal_parking_event_from_report_to_the_dashboard(tab: Watched, tmp
     page.fill("#plate", "浙A12345")
     page.fill("#description", "白色轿车占用消防通道")
     page.fill("#address", "文三路 199 号消防通道")
+    lon, lat = free_point("20505")  # the form's default is the grid's centre; other tests report there too
+    page.fill("#lon", str(lon))
+    page.fill("#lat", str(lat))
     page.set_input_files("#photo", str(photo))
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the report form is wider than the phone ({width} px)"

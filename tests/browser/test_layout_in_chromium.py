@@ -36,7 +36,6 @@ PAGES = {
         "/audit",
         "/notifications/failures",
         "/workbench/workflows/exchange.sharing_request",
-        "/workbench/workflows/cityops.city_event",
     ],
     "budongchan": [
         "/",
