@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import yiwang.contexts as contexts
-from yiwang.contexts import catalog, exchange, identity, services, workbench
+from yiwang.contexts import catalog, cityops, exchange, identity, services, workbench
 from yiwang.core import (
     authz,
     db,
@@ -142,7 +142,11 @@ def create_app(*, seal_in_background: bool = True) -> FastAPI:
         app.include_router(bench.router)
     # A request walks the route table in order: the API before the pages, and the exchange first
     # (other systems' data-use calls are by far the most frequent requests).
-    routers = [r for context in (exchange, identity, catalog, workbench, services) for r in context.routers()]
+    routers = [
+        r
+        for context in (exchange, identity, catalog, workbench, services, cityops)
+        for r in context.routers()
+    ]
     for router in sorted(routers, key=lambda r: not r.prefix.startswith("/api")):
         app.include_router(router)
     _wire_once()

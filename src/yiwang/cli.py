@@ -71,7 +71,9 @@ tasks_app = typer.Typer(help="the one to-do list (统一待办)")
 hotline_app = typer.Typer(help="12345 hotline: the category model (分类建议)")
 knowledge_app = typer.Typer(help="the knowledge base (知识库): import articles")
 oidc_app = typer.Typer(help="single sign-on (OpenID Connect provider): signing keys, relying parties")
+cityops_app = typer.Typer(help="city operations (一网统管): sensor feed, Open311 keys")
 for sub, name in (
+    (cityops_app, "cityops"),
     (knowledge_app, "knowledge"),
     (tasks_app, "tasks"),
     (events_app, "events"),
@@ -282,6 +284,43 @@ def jobs_run() -> None:
     finally:
         runner.stop()
         typer.echo(f"stopped; runs: {runner.runs}")
+
+
+@cityops_app.command("sensor-feed")
+def cityops_sensor_feed(
+    subject: str = typer.Option("cityops.sensors.readings", help="NATS subject of the readings"),
+) -> None:
+    """Consume sensor readings from NATS (YIWANG_NATS_URL); one over its threshold opens an urgent event."""
+    import time
+
+    from yiwang.contexts import load
+    from yiwang.contexts.cityops.sensor_feed import SensorFeed
+    from yiwang.settings import get_settings
+
+    load()
+    url = get_settings().nats_url
+    if not url:
+        raise typer.BadParameter("set YIWANG_NATS_URL")
+    feed = SensorFeed(url, subject).start()
+    typer.echo(f"listening on {subject}")
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        feed.stop()
+
+
+@cityops_app.command("open311-key")
+def cityops_open311_key(name: str = typer.Argument(..., help="the citizen app's name")) -> None:
+    """Issue an Open311 api_key for a citizen app (printed once; kept as its SHA-256)."""
+    from yiwang.contexts import load
+    from yiwang.contexts.cityops.actions_open311 import key_create
+    from yiwang.core.actor import SYSTEM
+    from yiwang.core.db import transaction
+
+    load()
+    with transaction() as s:
+        typer.echo(key_create(s, SYSTEM, name))
 
 
 @app.command("settings")

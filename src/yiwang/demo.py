@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from yiwang.contexts.cityops.seed import seed as seed_cityops
 from yiwang.contexts.exchange.seed import seed_sources
 from yiwang.contexts.identity import actions_access, department_by_code
 from yiwang.contexts.identity.demo import contacts, generate_city
@@ -57,5 +58,8 @@ def seed_demo(size: str, seed: int = 2026, progress: bool = False) -> SeedReport
         report.counts["services' grants (in force)"] = seed_grants(s)
         report.counts["e-licenses"] = seed_licenses(s)
     report.counts["single sign-on (signing key, demo system)"] = seed_sso()
+    with transaction() as s:
+        for key, n in seed_cityops(s).items():
+            report.counts[key] = n
     report.seconds = time.perf_counter() - start
     return report

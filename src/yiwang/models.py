@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def load_all() -> None:
     import yiwang.contexts.catalog.models
+    import yiwang.contexts.cityops.models
     import yiwang.contexts.exchange.models
     import yiwang.contexts.exchange.sources
     import yiwang.contexts.identity.models

@@ -19,6 +19,7 @@ PAGES = {
         "/",
         "/me",
         "/notifications",
+        "/cityops/stats",
         "/consult",
         "/consult?q=孩子出生怎么办出生医学证明",
         "/services",
@@ -40,7 +41,7 @@ PAGES = {
         "/workbench/knowledge",
         "/workbench/knowledge?q=居住证",
     ],
-    "grid": ["/", "/persons", "/map"],
+    "grid": ["/", "/persons", "/map", "/cityops/report", "/cityops/events"],
     "officer": ["/", "/audit", "/catalog", "/catalog/330100-MZ-0001", "/exchange/monitor", "/overview"],
     "leader": [
         "/",
@@ -49,6 +50,8 @@ PAGES = {
         "/workbench/supervision",
         "/workbench/workflows",
         "/workbench/hotline/topics",
+        "/cityops/dashboard",
+        "/cityops/signals",
     ],
     "admin": [
         "/",

@@ -7,6 +7,7 @@ import re
 import types
 from collections import defaultdict
 from datetime import date
+from typing import Any
 
 import pytest
 from stdnum.cn import ric, uscc
@@ -218,40 +219,47 @@ def test_regions_tree(small, district, district_persons) -> None:
     assert {p.region_code for p in district_persons} <= communities
 
 
-def _bbox(geometry: dict) -> tuple[float, float, float, float]:
+def _shape(geometry: dict) -> Any:
+    from shapely.geometry import shape
+
     assert geometry["type"] == "Polygon"
-    ring = geometry["coordinates"][0]
-    assert len(ring) == 5 and ring[0] == ring[-1]
-    for lon, lat in ring:
+    for lon, lat in geometry["coordinates"][0]:
         assert round(lon, 6) == lon and round(lat, 6) == lat
         assert 118.9 < lon < 120.8 and 29.1 < lat < 30.7
-    lons, lats = [p[0] for p in ring], [p[1] for p in ring]
-    return min(lons), min(lats), max(lons), max(lats)
+    g = shape(geometry)
+    assert g.is_valid and g.area > 0
+    return g
 
 
-def _overlap(a: tuple, b: tuple) -> bool:
-    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
+def _tiles(parent: Any, children: list[Any]) -> None:
+    """The children cover the parent without gaps or overlaps (to the 1e-6 degree snapping)."""
+    from shapely.ops import unary_union
+
+    union = unary_union(children)
+    assert parent.symmetric_difference(union).area / parent.area < 1e-4
+    assert (sum(c.area for c in children) - union.area) / parent.area < 1e-4
 
 
 def test_geometry(small, district) -> None:
+    """Shapes that read as a city: Voronoi cells, not rows of rectangles; each level tiles its parent."""
     for city in (small, district):
-        boxes = {r.code: _bbox(r.geometry) for r in city.regions if r.geometry}
-        districts = [boxes[r.code] for r in city.regions if r.level == "district"]
+        shapes = {r.code: _shape(r.geometry) for r in city.regions if r.geometry}
+        districts = [shapes[r.code] for r in city.regions if r.level == "district"]
         for a, b in itertools.combinations(districts, 2):
-            assert not _overlap(a, b)
-        for r in city.regions:
-            if r.level == "street":
-                s, d = boxes[r.code], boxes[r.parent_code]
-                assert d[0] <= s[0] < s[2] <= d[2] and d[1] <= s[1] < s[3] <= d[3]
+            assert a.intersection(b).area < 1e-9
+        for d in (r for r in city.regions if r.level == "district"):
+            _tiles(
+                shapes[d.code],
+                [shapes[r.code] for r in city.regions if r.parent_code == d.code and r.level == "street"],
+            )
         by_street = defaultdict(list)
         for g in city.grids:
             assert re.fullmatch(r"\d{9}G\d{2}", g.code) and g.code.startswith(g.street_code)
-            gb, sb = _bbox(g.geometry), boxes[g.street_code]
-            assert sb[0] <= gb[0] < gb[2] <= sb[2] and sb[1] <= gb[1] < gb[3] <= sb[3]
-            by_street[g.street_code].append(gb)
-        for grids in by_street.values():
-            for a, b in itertools.combinations(grids, 2):
-                assert not _overlap(a, b)
+            by_street[g.street_code].append(_shape(g.geometry))
+        for street, grids in by_street.items():
+            _tiles(shapes[street], grids)
+        rectangles = sum(1 for g in city.grids if len(g.geometry["coordinates"][0]) == 5)
+        assert rectangles < len(city.grids) / 2, "grids are still mostly rectangles"
     counts = [
         len([g for g in district.grids if g.street_code == s])
         for s in {g.street_code for g in district.grids}

@@ -31,6 +31,7 @@ from yiwang.contexts.identity.web import Caller, LoggedIn, authenticate, current
 __all__ = [
     "Account",
     "Caller",
+    "GridShape",
     "LoggedIn",
     "account",
     "account_id_of_person",
@@ -40,6 +41,8 @@ __all__ = [
     "department_by_code",
     "departments",
     "enterprise_ids_by_codes",
+    "grid_shapes",
+    "grid_worker_ids",
     "own_identifiers",
     "person_ids_by_id_numbers",
     "persons_by_id_numbers",
@@ -47,6 +50,7 @@ __all__ = [
     "recipients_by_usernames",
     "recipients_in_department",
     "region_name",
+    "regions_named",
     "routers",
 ]
 
@@ -110,6 +114,31 @@ def departments(session: Session, region_code: str | None = None) -> list[_Depar
 def region_name(session: Session, code: str) -> str:
     region = _repo.region(session, code)
     return region.name if region else code
+
+
+@dataclass(frozen=True)
+class GridShape:
+    """A grid as other contexts see it: its code, name, street and GeoJSON polygon."""
+
+    code: str
+    name: str
+    street_code: str
+    geometry: dict[str, Any]
+
+
+def grid_shapes(session: Session, street_prefix: str | None = None) -> list[GridShape]:
+    """Grids are public organisation data (the city map): no authorisation needed."""
+    return [GridShape(g.code, g.name, g.street_code, g.geometry) for g in _repo.grids(session, street_prefix)]
+
+
+def grid_worker_ids(session: Session, grid_code: str) -> list[int]:
+    """The accounts of the grid workers who own a grid."""
+    return _repo.grid_worker_ids(session, grid_code)
+
+
+def regions_named(session: Session, level: str) -> dict[str, tuple[str, str | None, Any]]:
+    """code -> (name, parent code, GeoJSON geometry) of every region of a level (district, street)."""
+    return {r.code: (r.name, r.parent_code, r.geometry) for r in _repo.regions(session, level=level)}
 
 
 def routers() -> list[Any]:

@@ -234,6 +234,13 @@ def enterprise_ids_by_codes(session: Session, credit_codes: list[str]) -> dict[s
     return {c: i for c, i in rows}
 
 
+def grid_worker_ids(session: Session, grid_code: str) -> list[int]:
+    rows = session.execute(
+        select(UserAccount.id).where(UserAccount.grid_code == grid_code, UserAccount.disabled.is_(False))
+    )
+    return [int(i) for i in rows.scalars()]
+
+
 # -- administration -----------------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from yiwang.core.codes import _USCC_ALPHABET, ric_check_digit, uscc_check_char
 
 from . import divisions as dv
 from . import names as nm
+from . import shapes
 
 SIZES: dict[str, tuple[int, int]] = {
     "small": (1_000, 100),
@@ -244,6 +245,7 @@ def _structure(size: str, seed: int) -> tuple[list[RegionRow], list[GridRow], _P
         plan.append(_Community(ccode, d.code, prefix, d.short, i, own, slots, roads, *quotas))
         p_off += p_quota[i]
         e_off += e_quota[i]
+    regions, grids = shapes.reshape(regions, grids, dv.SMALL_BBOX if small else dv.CITY_BBOX, seed, size)
     return regions, grids, _Plan(seed, tuple(plan))
 
 
