@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, description="failed logins before an account is locked")
     login_lock_minutes: int = Field(15, description="how long a locked account stays locked")
     token_minutes: int = Field(60, description="API bearer token lifetime")
+    max_body_bytes: int = Field(
+        1_048_576, ge=1, description="largest request body in bytes (413 above; uploads raise it per route)"
+    )
     client_rate_per_minute: int = Field(600, description="default API requests per client and minute")
     log_level: str = Field("INFO", description="root log level")
     log_json: bool = Field(True, description="structured JSON logs")

@@ -97,6 +97,12 @@ class Unavailable(DomainError):
     retry_after: int | None = None
 
 
+class ServerError(DomainError):
+    status = 500
+    slug = "server-error"
+    title = "服务器内部错误"
+
+
 class CsrfRejected(DomainError):
     status = 403
     slug = "csrf"

@@ -1,0 +1,132 @@
+"""A schemathesis run against a real server: `python -m tests.api.fuzz [seconds] [seed]` by hand,
+`fuzz_run()` from the test. The server serves the database in YIWANG_DATABASE_URL (migrated and
+seeded); the caller is an API client with the identity and exchange scopes."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx2 as httpx
+
+BIN = Path(sys.executable).parent
+SCHEMATHESIS_VERSION = "4.32.5"  # pinned in pyproject.toml
+SEED = 19
+CHECKS = "all"
+
+
+@dataclass
+class FuzzResult:
+    exit_code: int
+    requests: int
+    server_errors: int
+    undocumented: int
+    failures: list[str]
+    output: str
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _client_token(base: str) -> str:
+    from yiwang.contexts import load
+    from yiwang.contexts.identity.actions_access import client_create
+    from yiwang.core.actor import SYSTEM
+    from yiwang.core.db import transaction
+
+    load()
+    with transaction() as s:
+        c, secret = client_create(s, SYSTEM, f"接口契约测试 {uuid.uuid4().hex[:6]}", ["identity", "exchange"],
+                                  "330100", None, 1_000_000)  # fmt: skip
+    r = httpx.post(f"{base}/api/v1/oauth/token", data={"grant_type": "client_credentials",
+                   "client_id": c.client_id, "client_secret": secret}, timeout=30)  # fmt: skip
+    r.raise_for_status()
+    return str(r.json()["access_token"])
+
+
+def _serve(port: int) -> subprocess.Popen[bytes]:
+    cmd = [str(BIN / "python"), "-m", "uvicorn", "yiwang.app:create_app", "--factory", "--port", str(port),
+           "--host", "127.0.0.1", "--no-access-log", "--log-level", "warning"]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=os.environ.copy())  # noqa: S603
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def fuzz_run(max_time: int = 45, seed: int = SEED, extra: tuple[str, ...] = ()) -> FuzzResult:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = _serve(port)
+    try:
+        token = _client_token(base)
+        with tempfile.TemporaryDirectory() as out:
+            report_path = Path(out) / "report.json"
+            cmd = [
+                str(BIN / "schemathesis"), "run", f"{base}/api/v1/openapi.json",
+                "--checks", CHECKS, "--seed", str(seed), "--max-time", str(max_time), "--workers", "1",
+                "--phases", "examples,coverage,fuzzing,stateful", "--no-shrink",
+                "--request-timeout", "30", "--suppress-health-check", "all",
+                "-H", f"Authorization: Bearer {token}", "-H", f"X-User: {quote('接口契约测试')}",
+                "--report", "ndjson", "--report-ndjson-path", str(report_path), *extra,
+            ]  # fmt: skip
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=max_time + 240, check=False)  # noqa: S603
+            events = report_path.read_text(encoding="utf-8") if report_path.exists() else ""
+            return parse(proc.returncode, proc.stdout + proc.stderr, events)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def parse(code: int, output: str, ndjson: str) -> FuzzResult:
+    """Counts from schemathesis's ndjson event stream: every request sent, every failed check."""
+    requests = server_errors = undocumented = 0
+    failures: list[str] = []
+    for line in ndjson.splitlines():
+        if '"interactions"' not in line and '"failures"' not in line and "check" not in line:
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        for body in event.values() if isinstance(event, dict) else []:
+            if not isinstance(body, dict):
+                continue
+            recorder = body.get("recorder") or {}
+            requests += len(recorder.get("interactions", {}) or {})
+            for checks in (recorder.get("checks") or {}).values():
+                for c in checks:
+                    if c.get("status") != "FAILURE":
+                        continue
+                    name = str(c.get("name"))
+                    failure = c.get("failure_info") or {}
+                    req = (failure.get("code_sample") or "")[:300]
+                    failures.append(f"{name}: {(failure.get('failure') or {}).get('title', '')} {req}")
+                    server_errors += name == "not_a_server_error"
+                    undocumented += name in ("status_code_conformance", "content_type_conformance")
+    return FuzzResult(code, requests, server_errors, undocumented, failures, output)
+
+
+if __name__ == "__main__":
+    result = fuzz_run(int(sys.argv[1]) if len(sys.argv) > 1 else 45, int(sys.argv[2]) if len(sys.argv) > 2 else SEED)
+    print(result.output[-6000:])
+    print(f"requests={result.requests} server_errors={result.server_errors} undocumented={result.undocumented}")
+    for f in sorted(set(result.failures))[:80]:
+        print(" -", f)
