@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -19,6 +19,8 @@ from urllib.parse import quote
 import httpx2 as httpx
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 SCHEMATHESIS_VERSION = "4.32.5"  # pinned in pyproject.toml
 SEED = 19
 CHECKS = "all"
@@ -59,7 +61,7 @@ def _client_token(base: str) -> str:
 def _serve(port: int) -> subprocess.Popen[bytes]:
     cmd = [str(BIN / "python"), "-m", "uvicorn", "yiwang.app:create_app", "--factory", "--port", str(port),
            "--host", "127.0.0.1", "--no-access-log", "--log-level", "warning"]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=os.environ.copy())  # noqa: S603
+    proc = subprocess.Popen(cmd, env=os.environ.copy())
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -77,56 +79,76 @@ def fuzz_run(max_time: int = 45, seed: int = SEED, extra: tuple[str, ...] = ()) 
     server = _serve(port)
     try:
         token = _client_token(base)
-        with tempfile.TemporaryDirectory() as out:
-            report_path = Path(out) / "report.json"
+        if True:  # the event stream stays for a reader: test-artifacts/schemathesis/
+            report_path = ROOT / "test-artifacts" / "schemathesis" / f"events-{seed}-{os.getpid()}.ndjson"
+            report_path.parent.mkdir(parents=True, exist_ok=True)
             cmd = [
-                str(BIN / "schemathesis"), "run", f"{base}/api/v1/openapi.json",
+                str(BIN / "schemathesis"), "--config-file", str(CONFIG), "run", f"{base}/api/v1/openapi.json",
                 "--checks", CHECKS, "--seed", str(seed), "--max-time", str(max_time), "--workers", "1",
                 "--phases", "examples,coverage,fuzzing,stateful", "--no-shrink",
                 "--request-timeout", "30", "--suppress-health-check", "all",
                 "-H", f"Authorization: Bearer {token}", "-H", f"X-User: {quote('接口契约测试')}",
                 "--report", "ndjson", "--report-ndjson-path", str(report_path), *extra,
             ]  # fmt: skip
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=max_time + 240, check=False)  # noqa: S603
+            env = {
+                **os.environ,
+                "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",
+                "PYTHONPATH": str(ROOT),
+            }
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=max_time + 240, check=False,
+                                  env=env, cwd=ROOT)  # fmt: skip
             events = report_path.read_text(encoding="utf-8") if report_path.exists() else ""
-            return parse(proc.returncode, proc.stdout + proc.stderr, events)
+            return parse(proc.returncode, proc.stdout + proc.stderr, events, base)
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
-def parse(code: int, output: str, ndjson: str) -> FuzzResult:
-    """Counts from schemathesis's ndjson event stream: every request sent, every failed check."""
-    requests = server_errors = undocumented = 0
+def served(base: str) -> tuple[int, int, dict[str, int]]:
+    """Requests the server answered (its own metrics: every request schemathesis sent), those
+    answered 5xx, and the count per status."""
+    text = httpx.get(f"{base}/metrics", timeout=30).text
+    by_status: dict[str, int] = {}
+    for line in text.splitlines():
+        m = re.match(r"yiwang_http_requests_total\{(.*)\} ([0-9.e+]+)$", line)
+        if m and "/healthz" not in m.group(1) and "/metrics" not in m.group(1):
+            status = re.search(r'status="([0-9]+)"', m.group(1))
+            key = status.group(1) if status else "?"
+            by_status[key] = by_status.get(key, 0) + int(float(m.group(2)))
+    total = sum(by_status.values())
+    return total, sum(n for st, n in by_status.items() if st.startswith("5")), by_status
+
+
+def parse(code: int, output: str, ndjson: str, base: str) -> FuzzResult:
+    """Figures of a run: requests and server errors as the server counted them, failed checks
+    from schemathesis's event stream."""
+    requests, server_errors, by_status = served(base)
+    undocumented = failed_5xx = 0
     failures: list[str] = []
     for line in ndjson.splitlines():
-        if '"interactions"' not in line and '"failures"' not in line and "check" not in line:
+        if '"ScenarioFinished"' not in line:
             continue
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        for body in event.values() if isinstance(event, dict) else []:
-            if not isinstance(body, dict):
-                continue
-            recorder = body.get("recorder") or {}
-            requests += len(recorder.get("interactions", {}) or {})
-            for checks in (recorder.get("checks") or {}).values():
-                for c in checks:
-                    if c.get("status") != "FAILURE":
-                        continue
-                    name = str(c.get("name"))
-                    failure = c.get("failure_info") or {}
-                    req = (failure.get("code_sample") or "")[:300]
-                    failures.append(f"{name}: {(failure.get('failure') or {}).get('title', '')} {req}")
-                    server_errors += name == "not_a_server_error"
-                    undocumented += name in ("status_code_conformance", "content_type_conformance")
+        recorder = json.loads(line)["ScenarioFinished"].get("recorder") or {}
+        for checks in (recorder.get("checks") or {}).values():
+            for c in checks:
+                if str(c.get("status")).lower() != "failure":
+                    continue
+                name = str(c.get("name"))
+                failures.append(f"{recorder.get('label')}: {name}")
+                failed_5xx += name == "not_a_server_error"
+                undocumented += name in ("status_code_conformance", "content_type_conformance")
+    server_errors = max(server_errors, failed_5xx)
+    output += f"\nserver answered: {dict(sorted(by_status.items()))}"
     return FuzzResult(code, requests, server_errors, undocumented, failures, output)
 
 
 if __name__ == "__main__":
-    result = fuzz_run(int(sys.argv[1]) if len(sys.argv) > 1 else 45, int(sys.argv[2]) if len(sys.argv) > 2 else SEED)
-    print(result.output[-6000:])
-    print(f"requests={result.requests} server_errors={result.server_errors} undocumented={result.undocumented}")
+    result = fuzz_run(
+        int(sys.argv[1]) if len(sys.argv) > 1 else 45, int(sys.argv[2]) if len(sys.argv) > 2 else SEED
+    )
+    print(result.output)
+    print(
+        f"requests={result.requests} server_errors={result.server_errors} undocumented={result.undocumented}"
+    )
     for f in sorted(set(result.failures))[:80]:
         print(" -", f)

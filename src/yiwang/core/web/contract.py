@@ -9,14 +9,15 @@ A route may add to it or override it with its own `responses=`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Path
 from fastapi.openapi.utils import get_openapi
 
 from yiwang.core.errors import PROBLEM_JSON
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+Id = Annotated[int, Path(ge=1, le=INT64_MAX, description="编号")]  # an id in a path: bounded, 404 if absent
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 RETRY_AFTER = {"description": "多少秒后可以重试", "schema": {"type": "integer", "minimum": 0}}
 STANDARD_PROBLEMS: dict[int, str] = {
@@ -58,18 +59,21 @@ FIELD_PROBLEM_SCHEMA: dict[str, Any] = {
     },
 }
 _METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
-# Operations whose errors are not problem+json: {operation_id: {status: (media type, schema)}}
-_OWN_ERRORS: dict[str, dict[int, tuple[str, dict[str, Any]]]] = {}
+# Operations whose errors are not problem+json: {(method, path): {status: (media type, schema)}}
+_OWN_ERRORS: dict[tuple[str, str], dict[int, tuple[str, dict[str, Any]]]] = {}
 
 
-def own_errors(operation_id: str, statuses: dict[int, tuple[str, dict[str, Any]]]) -> None:
+def own_errors(method: str, path: str, statuses: dict[int, tuple[str, dict[str, Any]]]) -> None:
     """Declare that an operation answers these statuses in a form of its own (CKAN's envelope,
-    RFC 6749's token errors) besides or instead of problem+json."""
-    _OWN_ERRORS.setdefault(operation_id, {}).update(statuses)
+    RFC 6749's token errors) besides problem+json."""
+    _OWN_ERRORS.setdefault((method.lower(), path), {}).update(statuses)
 
 
 def _problem_response(status: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"description": STANDARD_PROBLEMS[status], "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
+    out: dict[str, Any] = {
+        "description": STANDARD_PROBLEMS[status],
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}},
+    }
     if status in (429, 503):
         out["headers"] = {"Retry-After": RETRY_AFTER}
     if status == 405:
@@ -90,7 +94,7 @@ def _bound_integers(node: Any, path_id: bool = False) -> None:
             _bound_integers(value)
 
 
-def _complete(operation: dict[str, Any]) -> None:
+def _complete(operation: dict[str, Any], own: dict[int, tuple[str, dict[str, Any]]]) -> None:
     responses = operation.setdefault("responses", {})
     for param in operation.get("parameters", []):
         _bound_integers(param.get("schema"), path_id=param.get("in") == "path")
@@ -106,7 +110,7 @@ def _complete(operation: dict[str, Any]) -> None:
         existing.setdefault("content", {}).setdefault(PROBLEM_JSON, {"schema": PROBLEM_REF})
         if "headers" in standard:
             existing.setdefault("headers", {}).update(standard["headers"])
-    for status, (media, schema) in _OWN_ERRORS.get(operation.get("operationId", ""), {}).items():
+    for status, (media, schema) in own.items():
         entry = responses.setdefault(str(status), {"description": STANDARD_PROBLEMS.get(status, "错误")})
         entry.setdefault("content", {})[media] = {"schema": schema}
 
@@ -126,10 +130,10 @@ def document(app: FastAPI) -> dict[str, Any]:
     for name, model in list(components.items()):
         if name not in ("Problem", "FieldProblem"):
             _bound_integers(model)
-    for item in schema.get("paths", {}).values():
+    for path, item in schema.get("paths", {}).items():
         for method in _METHODS:
             if method in item:
-                _complete(item[method])
+                _complete(item[method], _OWN_ERRORS.get((method, path), {}))
     app.openapi_schema = schema
     return schema
 

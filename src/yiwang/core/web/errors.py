@@ -9,8 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, StatementError
-from starlette.routing import Match
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from yiwang.core.actor import request_id_var
 from yiwang.core.codes import redact_identity_numbers
@@ -92,7 +92,9 @@ def _out_of_range(request: Request) -> DomainError:
             return NotFound("未找到该对象")
         if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) > INT64_MAX:
             return NotFound("未找到该对象")
-    return ValidationFailed("提交的数据有误，请按提示修改", [FieldError("body", "数值超出允许范围", "out_of_range")])
+    return ValidationFailed(
+        "提交的数据有误，请按提示修改", [FieldError("body", "数值超出允许范围", "out_of_range")]
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -115,13 +117,17 @@ def install(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = allowed_methods(request)
-        detail = _HTTP_TITLES.get(exc.status_code, "请求无效") if exc.detail in (None, "") else str(exc.detail)
+        detail = (
+            _HTTP_TITLES.get(exc.status_code, "请求无效") if exc.detail in (None, "") else str(exc.detail)
+        )
         if exc.status_code == 405:
             detail = f"此地址不支持 {request.method[:10]} 方法，可用：{headers['Allow']}"
         err = DomainError(detail)
         err.status = exc.status_code
         err.title = _HTTP_TITLES.get(exc.status_code, "请求无效")
-        err.slug = _HTTP_SLUGS.get(exc.status_code, "bad-request" if exc.status_code < 500 else "server-error")
+        err.slug = _HTTP_SLUGS.get(
+            exc.status_code, "bad-request" if exc.status_code < 500 else "server-error"
+        )
         return respond(request, err, headers)
 
     @app.exception_handler(OverflowError)
@@ -152,4 +158,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error")
-        return respond(request, ServerError("服务器内部错误，请稍后再试；如持续出现请联系管理员并提供请求编号"))
+        return respond(
+            request, ServerError("服务器内部错误，请稍后再试；如持续出现请联系管理员并提供请求编号")
+        )
