@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -10,7 +12,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from yiwang.core.actor import request_id_var
 from yiwang.core.codes import redact_identity_numbers
@@ -73,13 +74,22 @@ def respond(request: Request, err: DomainError, headers: dict[str, str] | None =
     return page_response(request, err, headers)
 
 
+def _route_methods(routes: Any) -> Iterator[tuple[Any, set[str]]]:
+    for route in routes:
+        nested = getattr(route, "effective_route_contexts", None)  # FastAPI's included routers
+        if nested is not None:
+            yield from ((c, set(getattr(c, "methods", None) or ())) for c in nested())
+        elif hasattr(route, "path_regex"):
+            yield route, set(getattr(route, "methods", None) or ())
+
+
 def allowed_methods(request: Request) -> str:
     """Every method some route serves at this path (Starlette names only the first route's)."""
+    path = request.scope.get("path", "")
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "\x00"})
-        if match is not Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
+    for route, route_methods in _route_methods(request.app.router.routes):
+        if route.path_regex.match(path):
+            methods |= route_methods
     if "GET" in methods:
         methods.add("HEAD")
     return ", ".join(sorted(methods))
