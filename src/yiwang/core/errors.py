@@ -77,6 +77,12 @@ class NotFound(DomainError):
     title = "未找到"
 
 
+class NotAcceptable(DomainError):
+    status = 406
+    slug = "not-acceptable"
+    title = "不支持请求的格式"
+
+
 class Conflict(DomainError):
     status = 409
     slug = "conflict"
