@@ -59,7 +59,12 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = limit_for(scope["path"], self.default_limit)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        declared = chunked = None
+        for name, value in scope.get("headers") or ():
+            if name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = value
         if declared is not None:
             try:
                 too_large = int(declared) > limit
@@ -68,6 +73,9 @@ class BodyLimit:
             if too_large:
                 await self._refuse(send, limit, scope["path"])
                 return
+        if chunked is None:  # a declared length (the server holds the body to it) or no body at all
+            await self.app(scope, receive, send)
+            return
         received = 0
         started = False
 
