@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 SCHEMATHESIS_VERSION = "4.32.5"  # pinned in pyproject.toml
 SEED = 19
+MAX_EXAMPLES = 15  # per operation and phase: the same requests every run; --max-time only caps it
 CHECKS = "all"
 
 
@@ -34,6 +35,8 @@ class FuzzResult:
     undocumented: int
     failures: list[str]
     output: str
+    operations: int = 0  # in the OpenAPI document
+    tested: int = 0  # of them, reached by the run
 
 
 def _free_port() -> int:
@@ -73,32 +76,34 @@ def _serve(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("server did not start")
 
 
-def fuzz_run(max_time: int = 45, seed: int = SEED, extra: tuple[str, ...] = ()) -> FuzzResult:
+def fuzz_run(max_time: int = 55, seed: int = SEED, max_examples: int = MAX_EXAMPLES,
+             extra: tuple[str, ...] = ()) -> FuzzResult:  # fmt: skip
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     server = _serve(port)
     try:
         token = _client_token(base)
-        if True:  # the event stream stays for a reader: test-artifacts/schemathesis/
-            report_path = ROOT / "test-artifacts" / "schemathesis" / f"events-{seed}-{os.getpid()}.ndjson"
-            report_path.parent.mkdir(parents=True, exist_ok=True)
-            cmd = [
-                str(BIN / "schemathesis"), "--config-file", str(CONFIG), "run", f"{base}/api/v1/openapi.json",
-                "--checks", CHECKS, "--seed", str(seed), "--max-time", str(max_time), "--workers", "1",
-                "--phases", "examples,coverage,fuzzing,stateful", "--no-shrink",
-                "--request-timeout", "30", "--suppress-health-check", "all",
-                "-H", f"Authorization: Bearer {token}", "-H", f"X-User: {quote('接口契约测试')}",
-                "--report", "ndjson", "--report-ndjson-path", str(report_path), *extra,
-            ]  # fmt: skip
-            env = {
-                **os.environ,
-                "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",
-                "PYTHONPATH": str(ROOT),
-            }
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=max_time + 240, check=False,
-                                  env=env, cwd=ROOT)  # fmt: skip
-            events = report_path.read_text(encoding="utf-8") if report_path.exists() else ""
-            return parse(proc.returncode, proc.stdout + proc.stderr, events, base)
+        # the event stream stays for a reader: test-artifacts/schemathesis/
+        report_path = ROOT / "test-artifacts" / "schemathesis" / f"events-{seed}-{os.getpid()}.ndjson"
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            str(BIN / "schemathesis"), "--config-file", str(CONFIG), "run", f"{base}/api/v1/openapi.json",
+            "--checks", CHECKS, "--seed", str(seed), "--max-time", str(max_time),
+            "--max-examples", str(max_examples), "--workers", "1",
+            "--phases", "examples,coverage,fuzzing,stateful", "--no-shrink",
+            "--request-timeout", "30", "--suppress-health-check", "all",
+            "-H", f"Authorization: Bearer {token}", "-H", f"X-User: {quote('接口契约测试')}",
+            "--report", "ndjson", "--report-ndjson-path", str(report_path), *extra,
+        ]  # fmt: skip
+        env = {
+            **os.environ,
+            "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",
+            "PYTHONPATH": str(ROOT),
+        }
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=max_time + 240, check=False,
+                              env=env, cwd=ROOT)  # fmt: skip
+        events = report_path.read_text(encoding="utf-8") if report_path.exists() else ""
+        return parse(proc.returncode, proc.stdout + proc.stderr, events, base)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -138,8 +143,11 @@ def parse(code: int, output: str, ndjson: str, base: str) -> FuzzResult:
                 failed_5xx += name == "not_a_server_error"
                 undocumented += name in ("status_code_conformance", "content_type_conformance")
     server_errors = max(server_errors, failed_5xx)
+    selected = re.search(r"Selected: \d+/(\d+)", output)
+    tested = re.search(r"Tested: (\d+)", output)
     output += f"\nserver answered: {dict(sorted(by_status.items()))}"
-    return FuzzResult(code, requests, server_errors, undocumented, failures, output)
+    return FuzzResult(code, requests, server_errors, undocumented, failures, output,
+                      int(selected.group(1)) if selected else 0, int(tested.group(1)) if tested else 0)  # fmt: skip
 
 
 if __name__ == "__main__":

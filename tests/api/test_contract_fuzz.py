@@ -12,8 +12,11 @@ pytestmark = pytest.mark.slow
 
 
 def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(database: str) -> None:
-    result = fuzz_run(max_time=40)
-    assert result.requests > 200, result.output[-3000:]  # it really ran
+    result = fuzz_run()
+    assert result.operations > 30 and result.tested == result.operations, result.output[
+        -3000:
+    ]  # it really ran
+    assert result.requests >= result.tested, result.output[-3000:]
     assert result.server_errors == 0, "\n".join(result.failures) + result.output[-3000:]
     assert result.undocumented == 0, "\n".join(result.failures) + result.output[-3000:]
     assert result.exit_code == 0, "\n".join(result.failures) + result.output[-6000:]
