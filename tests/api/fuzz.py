@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 SCHEMATHESIS_VERSION = "4.32.5"  # pinned in pyproject.toml
 SEED = 19
+SCOPES = ("identity", "exchange")
 MAX_EXAMPLES = 15  # per operation and phase: the same requests every run; --max-time only caps it
 CHECKS = "all"
 
@@ -45,7 +46,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _client_token(base: str) -> str:
+def _client_token(base: str, scopes: tuple[str, ...]) -> str:
     from yiwang.contexts import load
     from yiwang.contexts.identity.actions_access import client_create
     from yiwang.core.actor import SYSTEM
@@ -53,7 +54,7 @@ def _client_token(base: str) -> str:
 
     load()
     with transaction() as s:
-        c, secret = client_create(s, SYSTEM, f"接口契约测试 {uuid.uuid4().hex[:6]}", ["identity", "exchange"],
+        c, secret = client_create(s, SYSTEM, f"接口契约测试 {uuid.uuid4().hex[:6]}", list(scopes),
                                   "330100", None, 1_000_000)  # fmt: skip
     r = httpx.post(f"{base}/api/v1/oauth/token", data={"grant_type": "client_credentials",
                    "client_id": c.client_id, "client_secret": secret}, timeout=30)  # fmt: skip
@@ -77,12 +78,13 @@ def _serve(port: int) -> subprocess.Popen[bytes]:
 
 
 def fuzz_run(max_time: int = 55, seed: int = SEED, max_examples: int = MAX_EXAMPLES,
-             extra: tuple[str, ...] = ()) -> FuzzResult:  # fmt: skip
+             scopes: tuple[str, ...] = SCOPES, extra: tuple[str, ...] = ()) -> FuzzResult:  # fmt: skip
+    """`scopes=()`: anonymous, no token at all."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     server = _serve(port)
     try:
-        token = _client_token(base)
+        auth = ["-H", f"Authorization: Bearer {_client_token(base, scopes)}"] if scopes else []
         # the event stream stays for a reader: test-artifacts/schemathesis/
         report_path = ROOT / "test-artifacts" / "schemathesis" / f"events-{seed}-{os.getpid()}.ndjson"
         report_path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,7 +94,7 @@ def fuzz_run(max_time: int = 55, seed: int = SEED, max_examples: int = MAX_EXAMP
             "--max-examples", str(max_examples), "--workers", "1",
             "--phases", "examples,coverage,fuzzing,stateful", "--no-shrink",
             "--request-timeout", "30", "--suppress-health-check", "all",
-            "-H", f"Authorization: Bearer {token}", "-H", f"X-User: {quote('接口契约测试')}",
+            *auth, "-H", f"X-User: {quote('接口契约测试')}",
             "--report", "ndjson", "--report-ndjson-path", str(report_path), *extra,
         ]  # fmt: skip
         env = {

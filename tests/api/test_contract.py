@@ -22,22 +22,35 @@ from yiwang.core.web.body_limit import BodyLimit
 STAFF = Actor(kind="user", id=1, roles=frozenset({"admin"}), region_code="330100")
 
 
-@authz.policy("test.thing_update")
 def _thing_update(actor: Actor, thing: Any) -> authz.Decision:
     return authz.ALLOW if thing.owner == actor.id else authz.deny("不是本人的")
 
 
-@authz.policy("test.thing_list")
 def _thing_list(actor: Actor, region_code: str | None) -> authz.Decision:
     return authz.ALLOW
 
 
-@authz.policy("test.thing_count")
 def _thing_count(actor: Actor, _target: Any) -> authz.Decision:
     return authz.ALLOW
 
 
-def test_a_missing_target_is_404_before_its_policy_runs() -> None:
+@pytest.fixture
+def thing_policies() -> Any:
+    """Registered as a context's policies are, for these tests only (no labels, so not kept)."""
+    names = {
+        "test.thing_update": _thing_update,
+        "test.thing_list": _thing_list,
+        "test.thing_count": _thing_count,
+    }
+    for name, fn in names.items():
+        authz.policy(name)(fn)
+    yield
+    for name in names:
+        authz._POLICIES.pop(name, None)
+        authz._NEEDS_TARGET.discard(name)
+
+
+def test_a_missing_target_is_404_before_its_policy_runs(thing_policies: None) -> None:
     with pytest.raises(NotFound):
         authz.check(STAFF, "test.thing_update", None)  # the policy would fail on None.owner
     authz.check(STAFF, "test.thing_list", None)  # a policy that takes None judges it
@@ -45,7 +58,7 @@ def test_a_missing_target_is_404_before_its_policy_runs() -> None:
     assert authz.needs_target("test.thing_update") and not authz.needs_target("test.thing_list")
 
 
-def test_a_client_without_the_scope_is_refused_before_the_target_is_looked_at() -> None:
+def test_a_client_without_the_scope_is_refused_before_the_target_is_looked_at(thing_policies: None) -> None:
     client = Actor(kind="client", client_id="c", scopes=frozenset({"catalog"}))
     with pytest.raises(authz.Forbidden):
         authz.check(client, "test.thing_update", None)
