@@ -62,10 +62,44 @@ def _client_token(base: str, scopes: tuple[str, ...]) -> str:
     return str(r.json()["access_token"])
 
 
-def _serve(port: int) -> subprocess.Popen[bytes]:
+def prepare() -> None:
+    """In a process of its own (`YIWANG_DATABASE_URL` set): migrate, seed the demo city, register
+    the calling system; prints its client id and secret as JSON."""
+    from yiwang.contexts import load
+    from yiwang.contexts.identity.actions_access import client_create
+    from yiwang.core import migrations
+    from yiwang.core.actor import SYSTEM
+    from yiwang.core.db import transaction
+    from yiwang.demo import seed_demo
+
+    load()
+    migrations.upgrade(os.environ["YIWANG_DATABASE_URL"])
+    seed_demo("small", 2026)
+    scopes = [
+        s for s in os.environ.get("FUZZ_SCOPES", ",".join(SCOPES)).split(",") if s not in ("", "-")
+    ] or ["identity"]
+    with transaction() as s:
+        c, secret = client_create(s, SYSTEM, "接口契约测试", scopes, "330100", None, 1_000_000)
+        print(json.dumps({"client_id": c.client_id, "secret": secret}))
+
+
+def own_database(url: str, scopes: tuple[str, ...] = SCOPES) -> dict[str, str]:
+    """Prepare a database of the fuzz run's own (the run writes: other tests must not see it)."""
+    env = {
+        **os.environ,
+        "YIWANG_DATABASE_URL": url,
+        "FUZZ_SCOPES": ",".join(scopes) or "-",
+        "PYTHONPATH": str(ROOT),
+    }
+    out = subprocess.run([str(BIN / "python"), "-c", "from tests.api.fuzz import prepare; prepare()"],
+                         env=env, capture_output=True, text=True, timeout=600, check=True, cwd=ROOT)  # fmt: skip
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _serve(port: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     cmd = [str(BIN / "python"), "-m", "uvicorn", "yiwang.app:create_app", "--factory", "--port", str(port),
            "--host", "127.0.0.1", "--no-access-log", "--log-level", "warning"]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=os.environ.copy())
+    proc = subprocess.Popen(cmd, env=env or os.environ.copy())
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -77,14 +111,27 @@ def _serve(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("server did not start")
 
 
+def _token(base: str, client: dict[str, str]) -> str:
+    r = httpx.post(f"{base}/api/v1/oauth/token", data={"grant_type": "client_credentials",
+                   "client_id": client["client_id"], "client_secret": client["secret"]}, timeout=30)  # fmt: skip
+    r.raise_for_status()
+    return str(r.json()["access_token"])
+
+
 def fuzz_run(max_time: int = 55, seed: int = SEED, max_examples: int = MAX_EXAMPLES,
-             scopes: tuple[str, ...] = SCOPES, extra: tuple[str, ...] = ()) -> FuzzResult:  # fmt: skip
-    """`scopes=()`: anonymous, no token at all."""
+             scopes: tuple[str, ...] = SCOPES, extra: tuple[str, ...] = (),
+             database_url: str | None = None) -> FuzzResult:  # fmt: skip
+    """`scopes=()`: anonymous, no token at all. `database_url`: a fresh database, prepared here
+    (migrated, seeded) and served; otherwise the one in YIWANG_DATABASE_URL, as it is."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    server = _serve(port)
+    client = own_database(database_url, scopes) if database_url else None
+    server = _serve(port, {**os.environ, "YIWANG_DATABASE_URL": database_url} if database_url else None)
     try:
-        auth = ["-H", f"Authorization: Bearer {_client_token(base, scopes)}"] if scopes else []
+        if client is not None:
+            auth = ["-H", f"Authorization: Bearer {_token(base, client)}"] if scopes else []
+        else:
+            auth = ["-H", f"Authorization: Bearer {_client_token(base, scopes)}"] if scopes else []
         # the event stream stays for a reader: test-artifacts/schemathesis/
         report_path = ROOT / "test-artifacts" / "schemathesis" / f"events-{seed}-{os.getpid()}.ndjson"
         report_path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,6 +146,7 @@ def fuzz_run(max_time: int = 55, seed: int = SEED, max_examples: int = MAX_EXAMP
         ]  # fmt: skip
         env = {
             **os.environ,
+            **({"YIWANG_DATABASE_URL": database_url} if database_url else {}),
             "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",
             "PYTHONPATH": str(ROOT),
         }
