@@ -136,7 +136,7 @@ def persons(
     db: DB,
     actor: Caller,
     purpose: Purpose,
-    id_number: Annotated[str | None, Query(max_length=30, json_schema_extra=RIC_SCHEMA)] = None,
+    id_number: Annotated[str | None, Query(min_length=1, max_length=30, json_schema_extra=RIC_SCHEMA)] = None,
     region_code: Annotated[str | None, Query(pattern=r"^\d{6}(\d{3}){0,2}$")] = None,
     name: Annotated[str | None, Query(max_length=50)] = None,
     cursor: str | None = None,
@@ -169,7 +169,9 @@ def person_update(person_id: Id, body: PersonPatch, db: DB, actor: Caller) -> Pe
 def enterprises(
     db: DB,
     actor: Caller,
-    credit_code: Annotated[str | None, Query(max_length=30, json_schema_extra=USCC_SCHEMA)] = None,
+    credit_code: Annotated[
+        str | None, Query(min_length=1, max_length=30, json_schema_extra=USCC_SCHEMA)
+    ] = None,
     region_code: Annotated[str | None, Query(pattern=r"^\d{6}(\d{3}){0,2}$")] = None,
     cursor: str | None = None,
     limit: Limit = 50,
