@@ -25,7 +25,8 @@ from yiwang.core import (
     metrics,
     reads,
 )
-from yiwang.core.web import errors, ops
+from yiwang.core.web import contract, errors, ops
+from yiwang.core.web.body_limit import BodyLimit
 from yiwang.core.web.middleware import RequestContext
 from yiwang.settings import get_settings
 
@@ -133,6 +134,7 @@ def create_app(*, seal_in_background: bool = True) -> FastAPI:
     )
     contexts.load()
     errors.install(app)
+    app.add_middleware(BodyLimit, default_limit=settings.max_body_bytes)  # 413 before any parsing
     app.add_middleware(RequestContext)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(ops.router)
@@ -149,6 +151,7 @@ def create_app(*, seal_in_background: bool = True) -> FastAPI:
     ]
     for router in sorted(routers, key=lambda r: not r.prefix.startswith("/api")):
         app.include_router(router)
+    contract.install(app)  # every operation's error answers and bounds, in the OpenAPI document
     _wire_once()
     return app
 

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, description="failed logins before an account is locked")
     login_lock_minutes: int = Field(15, description="how long a locked account stays locked")
     token_minutes: int = Field(60, description="API bearer token lifetime")
+    max_body_bytes: int = Field(
+        1_048_576, ge=1, description="largest request body in bytes (413 above; uploads raise it per route)"
+    )
     client_rate_per_minute: int = Field(600, description="default API requests per client and minute")
     oidc_issuer: str = Field("", description="OpenID Connect issuer URL (empty: the request's own base URL)")
     oidc_signing_alg: str = Field("RS256", description="ID token signature: RS256 or EdDSA (new keys)")

@@ -4,17 +4,25 @@ Each context registers a policy per action (a pure function of actor and target 
 returns a Decision) with `@policy("ctx.entity_verb")`. Global deny rules run first and
 deny wins over allow: a disabled actor or an API client without the action's scope is
 refused whatever the policy says. An action without a policy is refused.
+
+A missing target is 404 before any policy runs: an action loads its target and passes it to
+`check`; `None` there means it does not exist (`NotFound`), unless the policy says it can judge
+without one: its target parameter admits None (`region_code: str | None`) or is unused (named
+with a leading underscore, `_target: Any`).
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
+import types
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from yiwang.core.actor import Actor
-from yiwang.core.errors import Forbidden, Unauthenticated
+from yiwang.core.errors import Forbidden, NotFound, Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +45,7 @@ def deny(reason: str) -> Decision:
 
 Policy = Callable[[Actor, Any], Decision]
 _POLICIES: dict[str, Policy] = {}
+_NEEDS_TARGET: set[str] = set()
 _denial_listeners: list[Callable[[Actor, str, Any, str], None]] = []
 
 
@@ -45,9 +54,36 @@ def policy(action: str) -> Callable[[Policy], Policy]:
         if action in _POLICIES and _POLICIES[action] is not fn:
             raise RuntimeError(f"two policies for {action}")
         _POLICIES[action] = fn
+        if _needs_target(fn):
+            _NEEDS_TARGET.add(action)
         return fn
 
     return register
+
+
+def _admits_none(hint: Any) -> bool:
+    if hint is Any or hint is None or hint is type(None) or hint is object:
+        return hint is not Any
+    origin = typing.get_origin(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        return type(None) in typing.get_args(hint)
+    return False
+
+
+def _needs_target(fn: Policy) -> bool:
+    params = list(inspect.signature(fn).parameters.values())
+    if len(params) < 2 or params[1].name.startswith("_"):
+        return False
+    try:
+        hint = typing.get_type_hints(fn).get(params[1].name, Any)
+    except Exception:  # an annotation that cannot be resolved: judge by the name alone
+        hint = Any
+    return not _admits_none(hint)
+
+
+def needs_target(action: str) -> bool:
+    """Whether `check(actor, action, None)` answers 404 (see the module's docstring)."""
+    return action in _NEEDS_TARGET
 
 
 def registered_actions() -> frozenset[str]:
@@ -97,10 +133,14 @@ def decide(actor: Actor, action: str, target: Any = None) -> Decision:
     fn = _POLICIES.get(action)
     if fn is None:
         return deny(f"未登记的操作 {action}")
+    if target is None and action in _NEEDS_TARGET:
+        return deny("对象不存在")
     return fn(actor, target)
 
 
 def check(actor: Actor, action: str, target: Any = None) -> None:
+    if target is None and action in _NEEDS_TARGET and _global_denials(actor, action) is None:
+        raise NotFound("未找到该对象")
     decision = decide(actor, action, target)
     if decision.allowed:
         return

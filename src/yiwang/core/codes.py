@@ -24,6 +24,11 @@ _SEPARATORS = re.compile(r"[\s\-]+")
 _STARTED_YEAR = date.today().year
 
 
+# What a valid number looks like (the check digit aside), for schemas that declare the rule.
+RIC_PATTERN = r"^[0-9]{6}(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9X]$"
+USCC_PATTERN = r"^[1-9ANY][1-9Y][0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$"
+
+
 def compact(value: str) -> str:
     """Strip spaces and hyphens and upper-case: how people type these numbers."""
     return _SEPARATORS.sub("", value).upper()

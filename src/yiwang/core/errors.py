@@ -77,6 +77,12 @@ class NotFound(DomainError):
     title = "未找到"
 
 
+class NotAcceptable(DomainError):
+    status = 406
+    slug = "not-acceptable"
+    title = "不支持请求的格式"
+
+
 class Conflict(DomainError):
     status = 409
     slug = "conflict"
@@ -95,6 +101,12 @@ class Unavailable(DomainError):
     slug = "unavailable"
     title = "服务暂时不可用"
     retry_after: int | None = None
+
+
+class ServerError(DomainError):
+    status = 500
+    slug = "server-error"
+    title = "服务器内部错误"
 
 
 class CsrfRejected(DomainError):

@@ -2,8 +2,9 @@
 
 Routes: `/api/3/action/<action>` and `/api/action/<action>` (ckanapi's RemoteCKAN uses the
 latter), GET with query parameters or POST with a JSON object body, as CKAN accepts them.
-Actions: package_list, package_show, package_search, organization_list, organization_show,
-site_read, help_show. The catalog is public: no key is needed.
+Actions: package_list, package_show, package_search (fq, facet.field, sort, start, rows),
+organization_list, organization_show, site_read, help_show, and from `ckan_more`: status_show,
+license_list, tag_list, group_list, resource_show. The catalog is public: no key is needed.
 
 Envelope, as CKAN's `ckan/views/api.py` writes it:
   {"help": "<base>/api/3/action/help_show?name=<action>", "success": true, "result": ...}
@@ -29,16 +30,26 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from yiwang.contexts import identity
-from yiwang.contexts.catalog import actions
+from yiwang.contexts.catalog import actions, ckan_more
+from yiwang.contexts.catalog.ckan_params import (
+    CkanError,
+    boolean,
+    invalid,
+    natural,
+    not_found,
+    query_error,
+    text,
+)
 from yiwang.contexts.catalog.repository import ResourceQuery
 from yiwang.contexts.catalog.schemas import OPEN_TYPE_ZH, ResourceOut
 from yiwang.core.actor import Actor
 from yiwang.core.errors import DomainError
+from yiwang.core.web import contract
 from yiwang.core.web.deps import DB
 
 _ID = re.compile(r"[0-9]{1,18}")  # not str.isdigit(): it accepts "²" and unbounded integers
@@ -47,7 +58,6 @@ router = APIRouter(prefix="/api", tags=["ckan"])
 log = logging.getLogger(__name__)
 
 ROWS_DEFAULT, ROWS_MAX = 10, 1000  # CKAN: rows defaults to 10 and is capped at ckan.search.rows_max
-OFFSET_MAX = 10**9  # larger numbers are refused; rows and limits are capped at their maxima, as CKAN does
 ORG_LIST_MAX, ORG_LIST_ALL_FIELDS_MAX = 1000, 25  # CKAN's group_and_organization_list(_all_fields)_max
 SORTS = {  # CKAN sort field -> repository order
     "metadata_modified": "modified", "metadata_created": "created", "name": "code",
@@ -56,24 +66,6 @@ SORTS = {  # CKAN sort field -> repository order
 CONSTANT_FIELDS = {"capacity": "public", "state": "active", "type": "dataset", "dataset_type": "dataset",
                    "res_format": "api"}  # fmt: skip
 _FQ_TERM = re.compile(r'([+-]?)([A-Za-z_]+):(\([^)]*\)|"[^"]*"|\[[^\]]*\]|\S+)|(\S+)')
-
-
-class CkanError(Exception):
-    def __init__(self, status: int, error: dict[str, Any]) -> None:
-        super().__init__(error)
-        self.status, self.error = status, error
-
-
-def _not_found() -> CkanError:
-    return CkanError(404, {"__type": "Not Found Error", "message": "未找到"})
-
-
-def _invalid(key: str, message: str) -> CkanError:
-    return CkanError(409, {key: [message], "__type": "Validation Error"})
-
-
-def _query_error(message: str) -> CkanError:
-    return CkanError(400, {"__type": "Search Query Error", "message": f"搜索条件无效: {message}"})
 
 
 # ---- parameters -------------------------------------------------------------------------
@@ -120,48 +112,6 @@ async def read_call(request: Request, db: DB) -> Call:
     except DomainError as exc:
         call.refused = exc
     return call
-
-
-def _natural(data: dict[str, Any], key: str, default: int | None, hi: int = OFFSET_MAX) -> int | None:
-    value = data.get(key)
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        raise _invalid(key, "必须是非负整数")
-    try:
-        number = int(value) if isinstance(value, int) else int(str(value).strip())
-    except ValueError:
-        raise _invalid(key, "必须是非负整数") from None
-    if number < 0:
-        raise _invalid(key, "必须是非负整数")
-    if number > hi:
-        raise _invalid(key, f"不能大于 {hi}")
-    return number
-
-
-def _bool(data: dict[str, Any], key: str, default: bool) -> bool:
-    value = data.get(key)
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "on", "y", "t", "1"):
-        return True
-    if text in ("false", "no", "off", "n", "f", "0"):
-        return False
-    raise _invalid(key, "必须是布尔值 true 或 false")
-
-
-def _text(data: dict[str, Any], key: str, required: bool = False) -> str:
-    value = data.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise _invalid(key, "缺少参数值")
-        return ""
-    if not isinstance(value, str | int):
-        raise _invalid(key, "必须是字符串")
-    return str(value).strip()[:200]
 
 
 # ---- dictization ------------------------------------------------------------------------
@@ -241,8 +191,8 @@ class Ctx:
 
 def package_list(ctx: Ctx, data: dict[str, Any]) -> list[str]:
     """Names of all datasets (one per published data resource), by name. Params: limit, offset."""
-    limit = _natural(data, "limit", None)
-    offset = _natural(data, "offset", 0) or 0
+    limit = natural(data, "limit", None)
+    offset = natural(data, "offset", 0) or 0
     _total, items = actions.resource_query(
         ctx.db, ctx.actor, ResourceQuery(), offset, 10**9 if limit is None else limit
     )
@@ -253,13 +203,13 @@ def _find(ctx: Ctx, key: str) -> dict[str, Any]:
     query = ResourceQuery(ids=(int(key),)) if _ID.fullmatch(key) else ResourceQuery(codes=(key,))
     _total, found = ctx.packages(query, 0, 1)
     if not found:
-        raise _not_found()
+        raise not_found()
     return found[0]
 
 
 def package_show(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     """One dataset. Params: id (the dataset's name or id)."""
-    return _find(ctx, _text(data, "id", required=True))
+    return _find(ctx, text(data, "id", required=True))
 
 
 def _dept_lookup(ctx: Ctx) -> tuple[dict[str, int], dict[str, int]]:
@@ -280,7 +230,7 @@ def _when(text: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise _query_error(f"无法识别的时间 {text}") from None
+        raise query_error(f"无法识别的时间 {text}") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -291,7 +241,7 @@ def _apply_fq(ctx: Ctx, query: ResourceQuery, fq: str) -> ResourceQuery:
         if bare is not None:
             if bare.upper() in ("AND", "*:*"):
                 continue
-            raise _query_error(f"无法识别的筛选条件 {bare}")
+            raise query_error(f"无法识别的筛选条件 {bare}")
         key, vals = key.lower(), _values(raw)
         if key in ("organization", "owner_org"):
             lookups = lookups or _dept_lookup(ctx)
@@ -319,7 +269,7 @@ def _apply_fq(ctx: Ctx, query: ResourceQuery, fq: str) -> ResourceQuery:
             if matches == (sign == "-"):
                 query = replace(query, ids=())
         else:
-            raise _query_error(
+            raise query_error(
                 f"不支持的筛选字段 {key}（支持 organization、owner_org、name、id、tags、metadata_modified）"
             )
     return query
@@ -332,7 +282,7 @@ def _order(sort: str) -> tuple[str, str]:
     fieldname, _, direction = clauses[0].partition(" ")
     direction = direction.strip().lower() or "asc"
     if fieldname not in SORTS or direction not in ("asc", "desc"):
-        raise _query_error(f"不支持的排序 {sort}")
+        raise query_error(f"不支持的排序 {sort}")
     return SORTS[fieldname] + (" desc" if direction == "desc" else ""), sort
 
 
@@ -340,41 +290,48 @@ def package_search(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     """Search datasets. Params: q (words, all must match name, description, category, code or
     fields), fq / fq_list (organization:, owner_org:, name:, id:, tags:, metadata_modified:[a TO b]),
     sort, rows (default 10, at most 1000), start."""
-    rows = min(_natural(data, "rows", ROWS_DEFAULT) or 0, ROWS_MAX)
-    start = _natural(data, "start", 0) or 0
-    q = _text(data, "q")
+    rows = min(natural(data, "rows", ROWS_DEFAULT) or 0, ROWS_MAX)
+    start = natural(data, "start", 0) or 0
+    q = text(data, "q")
     terms = tuple(t for t in q.split() if t not in ("*:*", "*")) if q else ()
-    order, sort = _order(_text(data, "sort") or "score desc, metadata_modified desc")
+    order, sort = _order(text(data, "sort") or "score desc, metadata_modified desc")
     query = ResourceQuery(terms=terms, order=order)
     fq_list = data.get("fq_list") or []
-    for fq in [_text(data, "fq"), *(fq_list if isinstance(fq_list, list) else [fq_list])]:
+    for fq in [text(data, "fq"), *(fq_list if isinstance(fq_list, list) else [fq_list])]:
         if fq:
             query = _apply_fq(ctx, query, str(fq))
     total, results = ctx.packages(query, start, rows)
-    return {"count": total, "facets": {}, "results": results, "sort": sort, "search_facets": {}}
+    facets, search_facets = ckan_more.facets(ctx, query, data)
+    return {
+        "count": total,
+        "facets": facets,
+        "results": results,
+        "sort": sort,
+        "search_facets": search_facets,
+    }
 
 
 def organization_list(ctx: Ctx, data: dict[str, Any]) -> list[Any]:
     """Organisations (departments). Params: all_fields, sort (name|title|package_count [asc|desc]),
     limit (at most 1000, or 25 with all_fields), offset, organizations (names to keep)."""
-    all_fields = _bool(data, "all_fields", False)
+    all_fields = boolean(data, "all_fields", False)
     cap = ORG_LIST_ALL_FIELDS_MAX if all_fields else ORG_LIST_MAX
-    limit = min(_natural(data, "limit", cap) or 0, cap)
-    offset = _natural(data, "offset", 0) or 0
+    limit = min(natural(data, "limit", cap) or 0, cap)
+    offset = natural(data, "offset", 0) or 0
     counts = actions.provider_counts(ctx.db, ctx.actor)
     orgs = [org_dict(d, counts.get(d.id, 0)) for d in ctx.departments().values()]
     wanted = data.get("organizations")
     if wanted:
         keep = {w.strip().lower() for w in (wanted if isinstance(wanted, list) else str(wanted).split(","))}
         orgs = [o for o in orgs if o["name"] in keep]
-    fieldname, _, direction = (_text(data, "sort") or "name asc").partition(" ")
+    fieldname, _, direction = (text(data, "sort") or "name asc").partition(" ")
     fieldname = "package_count" if fieldname == "packages" else fieldname
     if fieldname not in ("name", "title", "package_count") or direction.strip().lower() not in (
         "",
         "asc",
         "desc",
     ):
-        raise _invalid("sort", "排序字段须为 name、title 或 package_count，方向为 asc 或 desc")
+        raise invalid("sort", "排序字段须为 name、title 或 package_count，方向为 asc 或 desc")
     orgs.sort(key=lambda o: (o[fieldname], o["name"]), reverse=direction.strip().lower() == "desc")
     page = orgs[offset : offset + limit]
     return page if all_fields else [o["name"] for o in page]
@@ -382,13 +339,13 @@ def organization_list(ctx: Ctx, data: dict[str, Any]) -> list[Any]:
 
 def organization_show(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     """One organisation. Params: id (name or id), include_datasets (default false; up to 1000)."""
-    key = _text(data, "id", required=True).lower()
+    key = text(data, "id", required=True).lower()
     dept = next((d for d in ctx.departments().values() if key in (d.code.lower(), str(d.id))), None)
     if dept is None:
-        raise _not_found()
+        raise not_found()
     total, packages = ctx.packages(ResourceQuery(provider_ids=(dept.id,)), 0, ROWS_MAX)
     out = org_dict(dept, total) | {"users": [], "extras": [], "tags": [], "groups": []}
-    if _bool(data, "include_datasets", False):
+    if boolean(data, "include_datasets", False):
         out["packages"] = packages
     return out
 
@@ -400,9 +357,9 @@ def site_read(ctx: Ctx, data: dict[str, Any]) -> bool:
 
 def help_show(ctx: Ctx, data: dict[str, Any]) -> str:
     """The documentation of an action. Params: name."""
-    fn = ACTIONS.get(_text(data, "name", required=True))
+    fn = ACTIONS.get(text(data, "name", required=True))
     if fn is None:
-        raise _not_found()
+        raise not_found()
     return inspect.getdoc(fn) or ""
 
 
@@ -416,11 +373,32 @@ ACTIONS: dict[str, Callable[[Ctx, dict[str, Any]], Any]] = {
         organization_show,
         site_read,
         help_show,
+        ckan_more.status_show,
+        ckan_more.license_list,
+        ckan_more.tag_list,
+        ckan_more.group_list,
+        ckan_more.resource_show,
     )
 }
 
 
 # ---- routes -----------------------------------------------------------------------------
+
+
+ActionName = Annotated[str, Path(max_length=100, json_schema_extra={"enum": sorted(ACTIONS)},
+                                 description="CKAN 操作名；未知的操作按 CKAN 的方式答 400")]  # fmt: skip
+CKAN_ERROR = {
+    "type": "object", "required": ["success", "error"],
+    "properties": {"help": {"type": "string"}, "success": {"const": False},
+                   "error": {"type": "object", "required": ["__type"], "properties": {"__type": {"type": "string"}}}},
+}  # fmt: skip
+CKAN_BAD_REQUEST = {"oneOf": [{"type": "string"}, CKAN_ERROR]}  # CKAN: a bare string for unreadable input
+for _method in ("get", "post"):
+    contract.own_errors(_method, "/api/3/action/{name}", {
+        400: ("application/json", CKAN_BAD_REQUEST), 401: ("application/json", CKAN_ERROR),
+        403: ("application/json", CKAN_ERROR), 404: ("application/json", CKAN_ERROR),
+        409: ("application/json", CKAN_ERROR), 429: ("application/json", CKAN_ERROR),
+    })  # fmt: skip
 
 
 def _answer(status: int, body: Any) -> JSONResponse:
@@ -432,7 +410,9 @@ def _answer(status: int, body: Any) -> JSONResponse:
     "/3/action/{name}", summary="CKAN Action API（只读，JSON 请求体）", operation_id="ckan_action_post"
 )
 @router.api_route("/action/{name}", methods=["GET", "POST"], include_in_schema=False)
-def action(name: str, request: Request, db: DB, call: Annotated[Call, Depends(read_call)]) -> JSONResponse:
+def action(
+    name: ActionName, request: Request, db: DB, call: Annotated[Call, Depends(read_call)]
+) -> JSONResponse:
     fn = ACTIONS.get(name)
     if fn is None:
         return _answer(400, f"请求无效 - 未知的操作: {name[:60]}")

@@ -13,7 +13,7 @@ class Strict(BaseModel):
 
 
 class RequestIn(Strict):
-    resource_code: str = Field(min_length=1, max_length=40)
+    resource_code: str = Field(min_length=1, max_length=40, json_schema_extra={"pattern": r"\S"})
     fields: list[str] = Field(min_length=1, max_length=100)
     purpose: str = Field(min_length=4, max_length=500)
     legal_basis: str = Field(min_length=4, max_length=500)

@@ -13,7 +13,7 @@ class _Strict(BaseModel):
 
 
 class SubscriptionIn(_Strict):
-    resource_code: str = Field(min_length=1, max_length=40)
+    resource_code: str = Field(min_length=1, max_length=40, json_schema_extra={"pattern": r"\S"})
     callback_url: str = Field(min_length=8, max_length=500)
 
 

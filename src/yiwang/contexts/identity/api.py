@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse, Response
 from yiwang.contexts.identity import actions, actions_access
 from yiwang.contexts.identity import repository as repo
 from yiwang.contexts.identity.schemas import (
+    RIC_SCHEMA,
+    USCC_SCHEMA,
     DataAccessOut,
     DepartmentOut,
     EnterpriseIn,
@@ -28,11 +30,18 @@ from yiwang.contexts.identity.schemas import (
 from yiwang.contexts.identity.web import Caller, LoggedIn
 from yiwang.core import authz
 from yiwang.core.errors import Unauthenticated, ValidationFailed
+from yiwang.core.web import contract
+from yiwang.core.web.contract import Id
 from yiwang.core.web.deps import DB, model_json
 from yiwang.core.web.pagination import decode_cursor, encode_cursor
 from yiwang.core.web.templating import local_time
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
+OAUTH_ERROR = {
+    "type": "object", "required": ["error"],
+    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+}  # fmt: skip
+contract.own_errors("post", "/api/v1/oauth/token", {s: ("application/json", OAUTH_ERROR) for s in (400, 401)})
 
 
 def _purpose(
@@ -74,7 +83,7 @@ def token(
     request: Request,
     db: DB,
     actor: Caller,
-    grant_type: Annotated[str | None, Form()] = None,
+    grant_type: Annotated[str | None, Form(json_schema_extra={"enum": ["client_credentials"]})] = None,
     client_id: Annotated[str | None, Form()] = None,
     client_secret: Annotated[str | None, Form()] = None,
     scope: Annotated[str | None, Form()] = None,
@@ -127,7 +136,7 @@ def persons(
     db: DB,
     actor: Caller,
     purpose: Purpose,
-    id_number: Annotated[str | None, Query(max_length=30)] = None,
+    id_number: Annotated[str | None, Query(min_length=1, max_length=30, json_schema_extra=RIC_SCHEMA)] = None,
     region_code: Annotated[str | None, Query(pattern=r"^\d{6}(\d{3}){0,2}$")] = None,
     name: Annotated[str | None, Query(max_length=50)] = None,
     cursor: str | None = None,
@@ -140,7 +149,7 @@ def persons(
 
 
 @router.get("/persons/{person_id}", response_model=PersonOut, summary="自然人详情")
-def person(person_id: int, db: DB, actor: Caller, purpose: Purpose) -> Response:
+def person(person_id: Id, db: DB, actor: Caller, purpose: Purpose) -> Response:
     out = actions.person_read(db, actor, person_id, purpose)
     db.commit()  # a read: end it here, in the route's thread; its audit record follows by group commit
     return model_json(out)
@@ -152,7 +161,7 @@ def person_create(body: PersonIn, db: DB, actor: Caller) -> PersonOut:
 
 
 @router.patch("/persons/{person_id}", response_model=PersonOut, summary="修改联系方式")
-def person_update(person_id: int, body: PersonPatch, db: DB, actor: Caller) -> PersonOut:
+def person_update(person_id: Id, body: PersonPatch, db: DB, actor: Caller) -> PersonOut:
     return actions.person_update(db, actor, person_id, body)
 
 
@@ -160,7 +169,9 @@ def person_update(person_id: int, body: PersonPatch, db: DB, actor: Caller) -> P
 def enterprises(
     db: DB,
     actor: Caller,
-    credit_code: Annotated[str | None, Query(max_length=30)] = None,
+    credit_code: Annotated[
+        str | None, Query(min_length=1, max_length=30, json_schema_extra=USCC_SCHEMA)
+    ] = None,
     region_code: Annotated[str | None, Query(pattern=r"^\d{6}(\d{3}){0,2}$")] = None,
     cursor: str | None = None,
     limit: Limit = 50,
@@ -172,7 +183,7 @@ def enterprises(
 
 
 @router.get("/enterprises/{enterprise_id}", response_model=EnterpriseOut, summary="企业详情")
-def enterprise(enterprise_id: int, db: DB, actor: Caller) -> EnterpriseOut:
+def enterprise(enterprise_id: Id, db: DB, actor: Caller) -> EnterpriseOut:
     return actions.enterprise_read(db, actor, enterprise_id)
 
 

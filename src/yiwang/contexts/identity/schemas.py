@@ -31,9 +31,22 @@ def _phone(v: str) -> str:
     return codes.compact(v).removeprefix("+86")
 
 
-IdNumber = Annotated[str, Field(min_length=1, max_length=30), AfterValidator(_ric)]
-CreditCode = Annotated[str, Field(min_length=1, max_length=30), AfterValidator(_uscc)]
-Phone = Annotated[str, Field(min_length=1, max_length=20), AfterValidator(_phone)]
+# The rules the validators enforce, declared for clients (the check digit by `format`, which
+# JSON Schema cannot compute; spaces and hyphens typed by people are also accepted).
+RIC_SCHEMA = {"pattern": codes.RIC_PATTERN, "format": "cn-ric",
+              "description": "18 位居民身份证号码（GB 11643），末位为 ISO 7064 MOD 11-2 校验码"}  # fmt: skip
+USCC_SCHEMA = {"pattern": codes.USCC_PATTERN, "format": "cn-uscc",
+               "description": "18 位统一社会信用代码（GB 32100），末位为 MOD 31 校验码"}  # fmt: skip
+PHONE_SCHEMA = {"pattern": r"^(\+86)?1[3-9][0-9]{9}$", "description": "11 位手机号码，可带 +86"}
+IdNumber = Annotated[
+    str, Field(min_length=1, max_length=30, json_schema_extra=RIC_SCHEMA), AfterValidator(_ric)
+]
+CreditCode = Annotated[
+    str, Field(min_length=1, max_length=30, json_schema_extra=USCC_SCHEMA), AfterValidator(_uscc)
+]
+Phone = Annotated[
+    str, Field(min_length=1, max_length=20, json_schema_extra=PHONE_SCHEMA), AfterValidator(_phone)
+]
 RegionCode = Annotated[str, Field(pattern=r"^\d{6}(\d{3}){0,2}$")]
 
 

@@ -15,6 +15,25 @@ class Strict(BaseModel):
 class AssigneeIn(Strict):
     """A named member of staff (`username`), or the members of a department holding a role."""
 
+    model_config = ConfigDict(
+        json_schema_extra={  # the rule `_one` enforces, declared for clients
+            "oneOf": [
+                {
+                    "required": ["username"],
+                    "properties": {
+                        "username": {"type": "string"},
+                        "department": {"type": "null"},
+                        "role": {"type": "null"},
+                    },
+                },
+                {
+                    "required": ["department"],
+                    "properties": {"department": {"type": "string"}, "username": {"type": "null"}},
+                },
+            ]
+        }
+    )
+
     username: str | None = Field(None, min_length=1, max_length=50, description="办理人用户名")
     department: str | None = Field(
         None, min_length=1, max_length=40, description="办理部门代码，如 330106-civil_affairs"

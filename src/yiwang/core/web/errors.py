@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yiwang.core.actor import request_id_var
@@ -16,11 +18,14 @@ from yiwang.core.codes import redact_identity_numbers
 from yiwang.core.errors import (
     PROBLEM_JSON,
     DomainError,
+    FieldError,
     Forbidden,
     NotFound,
+    ServerError,
     TooManyRequests,
     Unauthenticated,
     Unavailable,
+    ValidationFailed,
     from_pydantic,
 )
 from yiwang.core.web.templating import templates
@@ -28,6 +33,8 @@ from yiwang.core.web.templating import templates
 log = logging.getLogger(__name__)
 
 _HTTP_TITLES = {404: "页面不存在", 405: "不支持的请求方法", 413: "请求内容过大", 415: "不支持的内容类型"}
+_HTTP_SLUGS = {405: "method-not-allowed", 413: "payload-too-large", 415: "unsupported-media-type"}
+INT64_MAX = 2**63 - 1
 
 
 def wants_json(request: Request) -> bool:
@@ -38,9 +45,9 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def problem_response(request: Request, err: DomainError) -> Response:
+def problem_response(request: Request, err: DomainError, headers: dict[str, str] | None = None) -> Response:
     body = err.problem(instance=redact_identity_numbers(request.url.path), request_id=request_id_var.get())
-    headers = {}
+    headers = dict(headers or {})
     if isinstance(err, TooManyRequests | Unavailable) and err.retry_after is not None:
         headers["Retry-After"] = str(err.retry_after)
     if isinstance(err, Unauthenticated):
@@ -48,7 +55,7 @@ def problem_response(request: Request, err: DomainError) -> Response:
     return JSONResponse(body, status_code=err.status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def page_response(request: Request, err: DomainError) -> Response:
+def page_response(request: Request, err: DomainError, headers: dict[str, str] | None = None) -> Response:
     if isinstance(err, Unauthenticated):
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         return RedirectResponse(f"/login?next={target}", status_code=303)
@@ -57,11 +64,47 @@ def page_response(request: Request, err: DomainError) -> Response:
         "error.html",
         {"status": err.status, "title": err.title, "detail": err.detail, "request_id": request_id_var.get()},
         status_code=err.status,
+        headers=headers,
     )
 
 
-def respond(request: Request, err: DomainError) -> Response:
-    return problem_response(request, err) if wants_json(request) else page_response(request, err)
+def respond(request: Request, err: DomainError, headers: dict[str, str] | None = None) -> Response:
+    if wants_json(request):
+        return problem_response(request, err, headers)
+    return page_response(request, err, headers)
+
+
+def _route_methods(routes: Any) -> Iterator[tuple[Any, set[str]]]:
+    for route in routes:
+        nested = getattr(route, "effective_route_contexts", None)  # FastAPI's included routers
+        if nested is not None:
+            yield from ((c, set(getattr(c, "methods", None) or ())) for c in nested())
+        elif hasattr(route, "path_regex"):
+            yield route, set(getattr(route, "methods", None) or ())
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    path = request.scope.get("path", "")
+    methods: set[str] = set()
+    for route, route_methods in _route_methods(request.app.router.routes):
+        if route.path_regex.match(path):
+            methods |= route_methods
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
+def _out_of_range(request: Request) -> DomainError:
+    """A number too large for the database: a path id that cannot exist is 404, anything else 422."""
+    for value in request.path_params.values():
+        if isinstance(value, int) and not -INT64_MAX - 1 <= value <= INT64_MAX:
+            return NotFound("未找到该对象")
+        if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) > INT64_MAX:
+            return NotFound("未找到该对象")
+    return ValidationFailed(
+        "提交的数据有误，请按提示修改", [FieldError("body", "数值超出允许范围", "out_of_range")]
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -81,13 +124,38 @@ def install(app: FastAPI) -> None:
             return respond(request, NotFound("您访问的页面或资源不存在"))
         if exc.status_code == 403:
             return respond(request, Forbidden(str(exc.detail)))
-        err = DomainError(str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        detail = (
+            _HTTP_TITLES.get(exc.status_code, "请求无效") if exc.detail in (None, "") else str(exc.detail)
+        )
+        if exc.status_code == 405:
+            detail = f"此地址不支持 {request.method[:10]} 方法，可用：{headers['Allow']}"
+        err = DomainError(detail)
         err.status = exc.status_code
         err.title = _HTTP_TITLES.get(exc.status_code, "请求无效")
-        return respond(request, err)
+        err.slug = _HTTP_SLUGS.get(
+            exc.status_code, "bad-request" if exc.status_code < 500 else "server-error"
+        )
+        return respond(request, err, headers)
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> Response:
+        return respond(request, _out_of_range(request))
+
+    @app.exception_handler(StatementError)
+    async def _statement(request: Request, exc: StatementError) -> Response:
+        if isinstance(exc.orig, OverflowError):  # SQLite cannot bind an int beyond 64 bits
+            return respond(request, _out_of_range(request))
+        if isinstance(exc, DBAPIError):
+            return await _database(request, exc)
+        return await _crash(request, exc)
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> Response:
+        if isinstance(exc, DataError):  # PostgreSQL: "value out of range for type bigint" and kin
+            return respond(request, _out_of_range(request))
         if not exc.connection_invalidated:
             return await _crash(request, exc)
         # The server dropped a pooled connection (a restart, a terminated backend): the pool is
@@ -100,7 +168,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error")
-        err = DomainError("服务器内部错误，请稍后再试；如持续出现请联系管理员并提供请求编号")
-        err.status = 500
-        err.title = "服务器内部错误"
-        return respond(request, err)
+        return respond(
+            request, ServerError("服务器内部错误，请稍后再试；如持续出现请联系管理员并提供请求编号")
+        )
