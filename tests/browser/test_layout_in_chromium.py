@@ -177,9 +177,11 @@ def test_what_does_not_fit_the_bar_goes_under_more(tab: Watched) -> None:
     tab.screenshot("layout-more-open", full_page=False)
     page.keyboard.press("Escape")
     assert more.get_attribute("aria-expanded") == "false"
-    page.set_viewport_size(DESKTOP)  # wider: the items come back to the bar
-    page.wait_for_function("document.querySelectorAll('.nav-items a').length >= 9")
-    assert page.locator(".nav-more").is_hidden()
+    narrow = page.locator(".nav-items a").count()
+    page.set_viewport_size(
+        DESKTOP
+    )  # wider: items come back to the bar (an admin has many: some stay under 更多)
+    page.wait_for_function(f"document.querySelectorAll('.nav-items a').length > {narrow}")
     tab.assert_clean()
 
 

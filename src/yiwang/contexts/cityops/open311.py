@@ -22,7 +22,9 @@ from yiwang.core.actor import ANONYMOUS
 from yiwang.core.errors import DomainError
 from yiwang.core.web.deps import DB
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+router = APIRouter(
+    prefix="/open311/v2", tags=["open311"], include_in_schema=False
+)  # its own spec: /open311/v2/discovery
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-12-04T00:00:00+08:00"
 MAX_BODY = 64 * 1024

@@ -22,7 +22,7 @@ from yiwang.core.web.deps import DB
 from yiwang.core.web.middleware import SECURITY_HEADERS
 from yiwang.settings import get_settings
 
-router = APIRouter(tags=["单点登录"])
+router = APIRouter(tags=["单点登录"], include_in_schema=False)  # OIDC Discovery describes it
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 CSP = dict(SECURITY_HEADERS)[b"content-security-policy"].decode()
 Short = Annotated[str | None, Form(max_length=200)]
