@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from yiwang.contexts.exchange import actions
 from yiwang.contexts.exchange.schemas import ApproveIn, RequestIn
+from yiwang.contexts.identity import department_by_code
 from yiwang.contexts.identity.actions_access import client_create
 from yiwang.core.actor import SYSTEM, Actor
 from yiwang.core.db import transaction
@@ -50,9 +51,9 @@ def grant_for(
 
 def token_for(client: Any, department: str, region: str, rate: int = 100_000) -> str:
     with transaction() as s:
-        c, secret = client_create(
-            s, SYSTEM, f"{department} 业务系统", ["exchange", "identity"], region, department, rate
-        )
+        dept = department_by_code(s, department)  # a name people read on the pages (我的数据, 系统管理)
+        name = f"{dept.name if dept else '测试部门'}业务系统"
+        c, secret = client_create(s, SYSTEM, name, ["exchange", "identity"], region, department, rate)
     r = client.post("/api/v1/oauth/token", data={"grant_type": "client_credentials", "client_id": c.client_id,
                                                   "client_secret": secret})  # fmt: skip
     assert r.status_code == 200, r.text

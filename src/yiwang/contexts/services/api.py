@@ -21,9 +21,17 @@ from yiwang.contexts.services.schemas import (
     StepIn,
 )
 from yiwang.core.errors import FieldError, NotFound, ValidationFailed
+from yiwang.core.web import body_limit
 from yiwang.core.web.deps import DB
+from yiwang.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/services", tags=["services"])
+
+# Materials are larger than the API's default body limit: one file up to `upload_max_bytes` (the
+# action then answers a field-keyed 422 when it is over), a page's form with several of them.
+_UPLOAD = get_settings().upload_max_bytes + 1024 * 1024  # the multipart envelope around it
+body_limit.allow_larger(r"/api/v1/services/files", _UPLOAD)
+body_limit.allow_larger(r"/services/(items/[^/]+/apply|bundles/[^/]+)", 8 * _UPLOAD)
 ID = Annotated[int, Path(ge=1, le=2**63 - 1)]
 KEY = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64, pattern=r"^[\w.:-]{8,64}$")]
 STATE_ZH = {"submitted": "待受理", "reviewing": "审查中", "supplement": "待补正", "deciding": "待决定",
