@@ -95,12 +95,13 @@ def allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
-def _out_of_range(request: Request) -> DomainError:
-    """A number too large for the database: a path id that cannot exist is 404, anything else 422."""
+def _out_of_range(request: Request, bound: int = INT64_MAX) -> DomainError:
+    """A number too large for the database: a path id that cannot exist is 404, anything else 422.
+    `bound` is the column's: 64 bits, or 32 for PostgreSQL's `integer` columns."""
     for value in request.path_params.values():
-        if isinstance(value, int) and not -INT64_MAX - 1 <= value <= INT64_MAX:
+        if isinstance(value, int) and not -bound - 1 <= value <= bound:
             return NotFound("未找到该对象")
-        if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) > INT64_MAX:
+        if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) > bound:
             return NotFound("未找到该对象")
     return ValidationFailed(
         "提交的数据有误，请按提示修改", [FieldError("body", "数值超出允许范围", "out_of_range")]
@@ -155,7 +156,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> Response:
         if isinstance(exc, DataError):  # PostgreSQL: "value out of range for type bigint" and kin
-            return respond(request, _out_of_range(request))
+            bound = 2**31 - 1 if "type integer" in str(exc.orig) else INT64_MAX
+            return respond(request, _out_of_range(request, bound))
         if not exc.connection_invalidated:
             return await _crash(request, exc)
         # The server dropped a pooled connection (a restart, a terminated backend): the pool is
