@@ -1,4 +1,4 @@
-"""Webhook delivery of subscribed changes: the outbox worker, signing and verifying.
+"""Webhook delivery of subscribed changes: the delivery queue worker, signing and verifying.
 
 Queue. A provider's change, its `change_log` row and the event `yiwang.exchange.record.changed`
 commit in one transaction (actions_source) on the product's one outbox (`core/events.py`). The
@@ -133,7 +133,7 @@ def new_secret() -> tuple[str, bytes]:
 
 
 def enqueue(session: Session, items: Sequence[tuple[int, int]], attempt_set: int, now: datetime) -> int:
-    """Outbox rows for (subscription id, change seq) pairs, due now, in the caller's transaction."""
+    """Delivery-queue rows for (subscription id, change seq) pairs, due now, in the caller's transaction."""
     repo.add_all(session, [
         Delivery(subscription_id=sid, change_seq=seq, attempt_set=attempt_set, status="pending", attempts=0,
                  next_attempt_at=now)

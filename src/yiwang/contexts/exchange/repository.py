@@ -561,7 +561,7 @@ def grant_ids_of_requests(session: Session, request_ids: list[int]) -> dict[int,
     return {rid: gid for rid, gid in rows}
 
 
-# --- subscriptions: change feed and the webhook delivery outbox ---------------------------
+# --- subscriptions: change feed and the webhook delivery queue (fed by a subscriber of core.events) ---------------------------
 
 _CHANGE_LOCK = 0x7977  # advisory-lock namespace (two-key form) for change_log appends
 
